@@ -1,0 +1,1 @@
+"""The store: SQLAlchemy 2 tables, engine factory and Alembic migrations."""
