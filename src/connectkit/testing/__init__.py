@@ -1,0 +1,1 @@
+"""Test helpers for connectkit and its plugins (fake connector, contract kit, vcr config)."""
