@@ -50,6 +50,11 @@ class Connector:
     def name(self) -> str:
         return self.info.name
 
+    @property
+    def plugin_name(self) -> str:
+        """The name the serving plugin registered under (its entry-point name)."""
+        return str(self._pm.get_name(self._plugin))
+
     def _call(self, hook: str, **kwargs: Any) -> Any:
         caller = self._pm.subset_hook_caller(hook, remove_plugins=self._others)
         result = caller(**kwargs)

@@ -101,7 +101,19 @@ def _entry_points() -> Iterable[Any]:
 
 def _version_of(extension: Any) -> str:
     dist = getattr(extension.entry_point, "dist", None)
-    return str(getattr(dist, "version", "") or "")
+    known = getattr(dist, "version", None)
+    if known:
+        return str(known)
+    # stevedore's entry-point cache drops ``dist``: find it from the top-level package.
+    from importlib.metadata import PackageNotFoundError, packages_distributions, version
+
+    top = str(extension.entry_point.value).split(":")[0].split(".")[0]
+    for name in packages_distributions().get(top, []):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            continue
+    return ""
 
 
 def load_plugins(

@@ -1,0 +1,271 @@
+"""Drive a leased run through its phases until it finishes or must wait for an admin.
+
+``import`` -> ``plan`` -> (``review`` | ``hold``) -> ``commit`` -> ``done``. Every phase
+boundary is saved (fenced on the lease) before the next phase starts, so a run picked up
+by :func:`drive` after a crash continues with the phase it was in.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectkit import integrations as lifecycle
+from connectkit.errors import ConnectkitError, ConnectorError
+from connectkit.models import MISDeletion, Role
+from connectkit.reports import RunReport
+from connectkit.store.tables import integrations, sync_runs
+from connectkit.sync import guard, runs
+from connectkit.sync.commit import commit
+from connectkit.sync.importer import Progress, run_import
+from connectkit.sync.mapper import compile_mapping
+from connectkit.sync.plan import Planner
+from connectkit.sync.results import RunResult, executed_counts, list_sizes
+from connectkit.sync.runtime import Runtime
+from connectkit.sync.stage import Stager
+from connectkit.sync.validate import Validator
+
+log = logging.getLogger(__name__)
+
+
+def drive(rt: Runtime, run_id: int, progress: Progress | None = None) -> RunResult:
+    """Run phases of the (already leased) run; returns where it stopped.
+
+    On an exception the lease is released with the error recorded (the run stays
+    ``running`` and resumable with ``continue``), health becomes ``failing`` for
+    connector trouble, and the exception propagates.
+    """
+    try:
+        while True:
+            with rt.engine.connect() as conn:
+                run = runs.load(conn, run_id)
+                row = lifecycle.get(conn, run.integration_id)
+            if run.status != runs.RUNNING:
+                return result(rt, run_id)
+            step = _PHASES[run.phase]
+            step(rt, run, row, progress)
+    except BaseException as exc:
+        _interrupted(rt, run_id, exc)
+        raise
+
+
+def _import(
+    rt: Runtime, run: runs.RunRow, row: lifecycle.IntegrationRow, progress: Progress | None
+) -> None:
+    connector = rt.hooks.connector(row.connector)
+    stager = Stager(
+        integration_id=row.id,
+        integration=row.name,
+        run_id=run.id,
+        maps=compile_mapping(row.mapping),
+        validator=Validator(phone_region=str(row.settings.get("phone_region") or "GB")),
+        site=_site(row),
+        hooks=rt.hooks,
+    )
+    run_import(rt, run, connector, rt.env.context_for(row), stager, progress)
+    _save(rt, run.id, phase="plan")
+
+
+def _plan(
+    rt: Runtime, run: runs.RunRow, row: lifecycle.IntegrationRow, _progress: Progress | None
+) -> None:
+    full = bool(run.checkpoint.get("full"))
+    maps = compile_mapping(row.mapping)
+    planner = Planner(
+        integration_id=row.id,
+        run_id=run.id,
+        full=full,
+        policy=str(row.settings.get("deletion") or "deactivate"),
+        site=_site(row),
+        maps={str(role): maps[role] for role in Role},
+    )
+    deletions = _deletions(rt, run, row) if not full else iter(())
+    with rt.engine.begin() as conn:
+        summary = planner.plan(conn, deletions)
+        summary |= {"full": full, "seen": int(run.checkpoint.get("seen", 0))}
+        values: dict[str, Any] = {"plan_summary": summary}
+        if run.checkpoint.get("dry_run"):
+            values |= _finished(rt, runs.PLANNED)
+        elif run.kind == "first" and not run.checkpoint.get("confirmed"):
+            values |= {"status": runs.AWAITING_REVIEW, "phase": "review"}
+        elif run.kind != "first" and not run.checkpoint.get("approved"):
+            held = guard.reasons(summary, row.settings, _previous_seen(conn, row.id, run.id))
+            if held:
+                summary["held"] = held
+                values |= {"status": runs.ON_HOLD, "phase": "hold"}
+                lifecycle.set_health(
+                    conn,
+                    row.id,
+                    "on_hold",
+                    actor=rt.actor,
+                    cause=f"run {run.id} held: " + "; ".join(held),
+                )
+        values.setdefault("phase", "commit")
+        runs.save(
+            conn, run.id, worker=rt.worker, now=rt.clock(), lease_seconds=rt.lease_seconds, **values
+        )
+        if values.get("status") in (runs.AWAITING_REVIEW, runs.ON_HOLD, runs.PLANNED):
+            runs.release(conn, run.id, worker=rt.worker)
+    if values.get("status") in (runs.AWAITING_REVIEW, runs.ON_HOLD):
+        report(rt, run.id)
+
+
+def _commit(
+    rt: Runtime, run: runs.RunRow, row: lifecycle.IntegrationRow, _progress: Progress | None
+) -> None:
+    commit(rt, run.id, row.id)
+    with rt.engine.begin() as conn:
+        counts = executed_counts(conn, run.id)
+        stamp = "last_full_sync_at" if run.checkpoint.get("full") else "last_delta_sync_at"
+        conn.execute(
+            sa.update(integrations)
+            .where(integrations.c.id == row.id)
+            .values({stamp: run.started_at})
+        )
+        if run.kind == "first":
+            lifecycle.transition(
+                conn,
+                row.id,
+                lifecycle.Status.ACTIVE,
+                actor=rt.actor,
+                cause=f"first sync confirmed and committed (run {run.id})",
+            )
+        if row.health != lifecycle.Health.OK:
+            lifecycle.set_health(
+                conn, row.id, "ok", actor=rt.actor, cause=f"run {run.id} committed"
+            )
+        runs.save(
+            conn,
+            run.id,
+            worker=rt.worker,
+            now=rt.clock(),
+            lease_seconds=rt.lease_seconds,
+            counts=counts,
+            **_finished(rt, runs.COMMITTED),
+        )
+        runs.release(conn, run.id, worker=rt.worker)
+    report(rt, run.id)
+
+
+_PHASES: dict[
+    str, Callable[[Runtime, runs.RunRow, lifecycle.IntegrationRow, Progress | None], None]
+] = {
+    "import": _import,
+    "plan": _plan,
+    "commit": _commit,
+}
+
+
+def _site(row: lifecycle.IntegrationRow) -> str | None:
+    sites = row.settings.get("sites") or []
+    return str(sites[0]) if sites else None
+
+
+def _deletions(rt: Runtime, run: runs.RunRow, row: lifecycle.IntegrationRow) -> Any:
+    connector = rt.hooks.connector(row.connector)
+    if not connector.info.capabilities.deletions_feed:
+        return iter(())
+    since = run.checkpoint.get("since")
+    stamp = datetime.fromisoformat(since) if since else None
+    feed: Any = connector.fetch_deletions(rt.env.context_for(row), stamp)
+    return (d for d in feed if isinstance(d, MISDeletion))
+
+
+def _previous_seen(conn: sa.Connection, integration_id: int, run_id: int) -> int | None:
+    """People seen by the last committed full run (for the source-ratio guard)."""
+    query = (
+        sa.select(sync_runs.c.plan_summary)
+        .where(
+            sync_runs.c.integration_id == integration_id,
+            sync_runs.c.id != run_id,
+            sync_runs.c.status == runs.COMMITTED,
+        )
+        .order_by(sync_runs.c.id.desc())
+        .limit(50)
+    )
+    for summary in conn.execute(query).scalars():
+        if summary and summary.get("full"):
+            return int(summary.get("seen", 0))
+    return None
+
+
+def _finished(rt: Runtime, status: str) -> dict[str, Any]:
+    return {"status": status, "phase": "done", "finished_at": rt.clock()}
+
+
+def _save(rt: Runtime, run_id: int, **values: Any) -> None:
+    with rt.engine.begin() as conn:
+        runs.save(
+            conn, run_id, worker=rt.worker, now=rt.clock(), lease_seconds=rt.lease_seconds, **values
+        )
+
+
+def _interrupted(rt: Runtime, run_id: int, exc: BaseException) -> None:
+    message = str(exc) if isinstance(exc, ConnectkitError) else type(exc).__name__
+    try:
+        with rt.engine.begin() as conn:
+            runs.release(conn, run_id, worker=rt.worker, error=message[:2000])
+            run = runs.load(conn, run_id)
+            if isinstance(exc, ConnectorError):
+                lifecycle.set_health(
+                    conn,
+                    run.integration_id,
+                    "failing",
+                    actor=rt.actor,
+                    cause=f"run {run_id} interrupted: {message}"[:500],
+                )
+        if isinstance(exc, ConnectorError):
+            report(rt, run_id, status="failed")
+    except Exception:  # the store itself may be what failed
+        log.exception("could not record the interruption of run %s", run_id)
+
+
+def result(rt: Runtime, run_id: int) -> RunResult:
+    """The :class:`RunResult` of ``run_id`` as stored now."""
+    with rt.engine.connect() as conn:
+        run = runs.load(conn, run_id)
+        row = lifecycle.get(conn, run.integration_id)
+        sizes = list_sizes(conn, row.id)
+        counts = executed_counts(conn, run_id)
+    summary = run.plan_summary or {}
+    return RunResult(
+        run_id=run.id,
+        integration=row.name,
+        kind=run.kind,
+        status=run.status,
+        phase=run.phase,
+        counts=counts,
+        planned=dict(summary.get("actions", {})),
+        errors=sizes["error"],
+        duplicates=sizes["duplicate"],
+        ready=sizes["ready"],
+        held=list(summary.get("held", [])),
+        error=run.error,
+    )
+
+
+def report(rt: Runtime, run_id: int, status: str | None = None) -> None:
+    """Tell every ``connectkit_run_finished`` implementation how the run ended; a
+    failing plugin is logged, never fatal to the run."""
+    res = result(rt, run_id)
+    with rt.engine.connect() as conn:
+        run = runs.load(conn, run_id)
+    rep = RunReport(
+        integration=res.integration,
+        run_id=run_id,
+        kind=res.kind,
+        status=status or res.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at or rt.clock(),
+        counts=res.counts,
+        errors=res.errors,
+        duplicates=res.duplicates,
+    )
+    try:
+        rt.hooks.run_finished(rep)
+    except Exception:
+        log.exception("a connectkit_run_finished plugin failed for run %s", run_id)

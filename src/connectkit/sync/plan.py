@@ -1,0 +1,321 @@
+"""The plan phase: every per-record action of a run, written before anything else is.
+
+One transaction replaces the run's ``run_log`` lines with ``outcome='planned'`` lines:
+one per ready staged record (create / update with its field diff / merge / restore /
+unchanged), one per skipped record, and one per linked user to deactivate or delete
+(absent from a full run, or in the deletions feed of an incremental one). The commit
+phase then executes exactly these lines. Staged rows are read in id-ordered chunks
+joined to their linked users, so memory stays flat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectkit.models import MISDeletion
+from connectkit.store.tables import areas, run_log, sites, skips, staged_records, user_types, users
+from connectkit.sync import actions as A
+from connectkit.sync import killpoint
+from connectkit.sync.mapper import PopulationMap
+
+CHUNK = 1000
+
+
+@dataclass
+class Planner:
+    """Plans one run of one integration inside the caller's transaction."""
+
+    integration_id: int
+    run_id: int
+    full: bool
+    policy: str
+    site: str | None
+    maps: Mapping[str, PopulationMap]
+    """Compiled mapping by role value (decides which directory fields are imported)."""
+    counts: dict[str, int] = field(default_factory=dict)
+    removals_by_type: dict[str, int] = field(default_factory=dict)
+
+    def plan(self, conn: sa.Connection, deletions: Iterable[MISDeletion] = ()) -> dict[str, Any]:
+        """Write the plan; returns the summary stored in ``sync_runs.plan_summary``."""
+        conn.execute(sa.delete(run_log).where(run_log.c.run_id == self.run_id))
+        if self.full:
+            conn.execute(
+                sa.delete(staged_records).where(
+                    staged_records.c.integration_id == self.integration_id,
+                    staged_records.c.run_id != self.run_id,
+                )
+            )
+        self._write(conn, self._record_lines(conn))
+        removals = self._absent(conn) if self.full else self._deleted(conn, deletions)
+        self._write(conn, removals)
+        killpoint.reached("plan")
+        return {
+            "actions": dict(self.counts),
+            "removals_by_type": dict(self.removals_by_type),
+            "linked_by_type": _linked_by_type(conn, self.integration_id),
+        }
+
+    # --- lines for staged records -----------------------------------------------------
+
+    def _record_lines(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
+        last = 0
+        while True:
+            rows = conn.execute(self._staged_chunk(last)).mappings().all()
+            if not rows:
+                return
+            last = rows[-1]["id"]
+            merges = _users_by_id(
+                conn,
+                [r["match_user_id"] for r in rows if r["match_user_id"] and r["linked_id"] is None],
+            )
+            for row in rows:
+                yield self._line(row, merges.get(row["match_user_id"]))
+
+    def _staged_chunk(self, after: int) -> sa.Select[Any]:
+        linked = users.alias("linked")
+        current = _current_values(linked)
+        return (
+            sa.select(
+                staged_records.c.id,
+                staged_records.c.mis_id,
+                staged_records.c.role,
+                staged_records.c.list,
+                staged_records.c.fields,
+                staged_records.c.record_hash,
+                staged_records.c.match_user_id,
+                staged_records.c.person_id,
+                skips.c.mis_id.label("skipped"),
+                linked.c.id.label("linked_id"),
+                linked.c.active.label("linked_active"),
+                linked.c.record_hash.label("linked_hash"),
+                *current,
+            )
+            .select_from(
+                staged_records.outerjoin(
+                    skips,
+                    sa.and_(
+                        skips.c.integration_id == self.integration_id,
+                        skips.c.mis_id == staged_records.c.mis_id,
+                    ),
+                )
+                .outerjoin(
+                    linked,
+                    sa.and_(
+                        linked.c.integration_id == self.integration_id,
+                        linked.c.mis_id == staged_records.c.mis_id,
+                    ),
+                )
+                .outerjoin(user_types, user_types.c.id == linked.c.user_type_id)
+                .outerjoin(sites, sites.c.id == linked.c.site_id)
+                .outerjoin(areas, areas.c.id == linked.c.area_id)
+            )
+            .where(staged_records.c.integration_id == self.integration_id)
+            .where(staged_records.c.id > after)
+            .where(
+                sa.or_(
+                    staged_records.c.list == "ready",
+                    sa.and_(skips.c.mis_id.is_not(None), staged_records.c.run_id == self.run_id),
+                )
+            )
+            .order_by(staged_records.c.id)
+            .limit(CHUNK)
+        )
+
+    def _line(self, row: sa.RowMapping, merge_into: sa.RowMapping | None) -> dict[str, Any]:
+        mis_id = row["mis_id"]
+        if row["skipped"] is not None:
+            return self._count(A.SKIP, mis_id, None, None)
+        values = self._values(row)
+        if row["linked_id"] is not None:
+            uid = row["linked_id"]
+            if not row["linked_active"]:
+                return self._count(A.RESTORE, mis_id, uid, self._detail(row, values, row))
+            if row["linked_hash"] == row["record_hash"]:
+                return self._count(A.UNCHANGED, mis_id, uid, None)
+            detail = self._detail(row, values, row)
+            action = A.UPDATE if detail["diff"] else A.UNCHANGED
+            return self._count(action, mis_id, uid, detail if detail["diff"] else None)
+        if row["match_user_id"] is not None and merge_into is not None:
+            detail = self._detail(row, values, merge_into)
+            return self._count(A.MERGE, mis_id, merge_into["id"], detail)
+        return self._count(A.CREATE, mis_id, None, self._detail(row, values, None))
+
+    def _values(self, row: sa.RowMapping) -> dict[str, str | None]:
+        fields: Mapping[str, str | None] = row["fields"] or {}
+        population = self.maps.get(row["role"])
+        mapped = set(population.fields) if population else set()
+        area = population.area if population else None
+        values = {k: fields.get(k) for k in ("first_name", "last_name")}
+        values |= {k: fields.get(k) for k in ("email", "phone") if k in mapped}
+        return values | {
+            "user_type": fields.get("user_type"),
+            "site": self.site,
+            "area": area,
+            "person_id": row["person_id"],
+            "mis_code": fields.get("mis_code"),
+        }
+
+    def _detail(
+        self,
+        row: sa.RowMapping,
+        values: Mapping[str, str | None],
+        current: sa.RowMapping | None,
+    ) -> dict[str, Any]:
+        detail: dict[str, Any] = {
+            "role": row["role"],
+            "values": dict(values),
+            "hash": row["record_hash"],
+        }
+        if current is not None:
+            detail["diff"] = {
+                k: [current.get(f"cur_{k}"), v]
+                for k, v in values.items()
+                if current.get(f"cur_{k}") != v
+            }
+        return detail
+
+    def _count(
+        self, action: str, mis_id: str | None, uid: int | None, detail: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        self.counts[action] = self.counts.get(action, 0) + 1
+        return {
+            "run_id": self.run_id,
+            "mis_id": mis_id,
+            "user_id": uid,
+            "action": action,
+            "outcome": A.PLANNED,
+            "detail": detail,
+        }
+
+    # --- lines for removed records -----------------------------------------------------
+
+    def _removal_action(self) -> str | None:
+        return {"delete": A.DELETE, "deactivate": A.DEACTIVATE}.get(self.policy)
+
+    def _removal_query(self) -> sa.Select[Any]:
+        query = (
+            sa.select(users.c.id, users.c.mis_id, user_types.c.name.label("user_type"))
+            .select_from(users.outerjoin(user_types, user_types.c.id == users.c.user_type_id))
+            .where(users.c.integration_id == self.integration_id)
+            .order_by(users.c.id)
+        )
+        if self.policy == "deactivate":
+            query = query.where(users.c.active.is_(True))
+        return query
+
+    def _absent(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
+        """Full reconciliation: linked users whose MIS record this run did not see."""
+        action = self._removal_action()
+        if action is None:
+            return
+        seen = sa.select(staged_records.c.id).where(
+            staged_records.c.integration_id == self.integration_id,
+            staged_records.c.run_id == self.run_id,
+            staged_records.c.mis_id == users.c.mis_id,
+        )
+        query = self._removal_query().where(~sa.exists(seen))
+        for row in _chunked(conn, query):
+            yield self._removal(action, row, "absent from the MIS")
+
+    def _deleted(
+        self, conn: sa.Connection, deletions: Iterable[MISDeletion]
+    ) -> Iterator[dict[str, Any]]:
+        """Incremental: linked users the MIS deletions feed names (restores come back
+        through the changed-since fetch and are planned as ready records)."""
+        action = self._removal_action()
+        if action is None:
+            return
+        batch: list[str] = []
+        for deletion in deletions:
+            if deletion.restored_at is None:
+                batch.append(deletion.mis_id)
+            if len(batch) >= CHUNK:
+                yield from self._deleted_batch(conn, action, batch)
+                batch = []
+        if batch:
+            yield from self._deleted_batch(conn, action, batch)
+
+    def _deleted_batch(
+        self, conn: sa.Connection, action: str, mis_ids: Sequence[str]
+    ) -> Iterator[dict[str, Any]]:
+        staged_now = sa.select(staged_records.c.mis_id).where(
+            staged_records.c.integration_id == self.integration_id,
+            staged_records.c.run_id == self.run_id,
+            staged_records.c.mis_id.in_(mis_ids),
+        )
+        back = set(conn.execute(staged_now).scalars())
+        query = self._removal_query().where(users.c.mis_id.in_(sorted(set(mis_ids) - back)))
+        for row in conn.execute(query).mappings().all():
+            yield self._removal(action, row, "deleted in the MIS")
+
+    def _removal(self, action: str, row: sa.RowMapping, reason: str) -> dict[str, Any]:
+        kind = row["user_type"] or "(none)"
+        self.removals_by_type[kind] = self.removals_by_type.get(kind, 0) + 1
+        return self._count(
+            action, row["mis_id"], row["id"], {"user_type": row["user_type"], "reason": reason}
+        )
+
+    def _write(self, conn: sa.Connection, lines: Iterable[dict[str, Any]]) -> None:
+        batch: list[dict[str, Any]] = []
+        for line in lines:
+            batch.append(line)
+            if len(batch) >= CHUNK:
+                conn.execute(sa.insert(run_log), batch)
+                batch = []
+        if batch:
+            conn.execute(sa.insert(run_log), batch)
+
+
+def _current_values(u: Any) -> list[Any]:
+    return [
+        u.c.first_name.label("cur_first_name"),
+        u.c.last_name.label("cur_last_name"),
+        u.c.email.label("cur_email"),
+        u.c.phone.label("cur_phone"),
+        user_types.c.name.label("cur_user_type"),
+        sites.c.name.label("cur_site"),
+        areas.c.name.label("cur_area"),
+        u.c.person_id.label("cur_person_id"),
+        u.c.mis_code.label("cur_mis_code"),
+    ]
+
+
+def _users_by_id(conn: sa.Connection, ids: Sequence[int]) -> dict[int, sa.RowMapping]:
+    if not ids:
+        return {}
+    query = (
+        sa.select(users.c.id, *_current_values(users))
+        .select_from(
+            users.outerjoin(user_types, user_types.c.id == users.c.user_type_id)
+            .outerjoin(sites, sites.c.id == users.c.site_id)
+            .outerjoin(areas, areas.c.id == users.c.area_id)
+        )
+        .where(users.c.id.in_(sorted(set(ids))))
+    )
+    return {row["id"]: row for row in conn.execute(query).mappings()}
+
+
+def _chunked(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[sa.RowMapping]:
+    """Keyset-paginate ``query`` (ordered by users.id) so reads never hold a live cursor
+    across the writes of the same transaction."""
+    last = 0
+    while True:
+        rows = conn.execute(query.where(users.c.id > last).limit(CHUNK)).mappings().all()
+        if not rows:
+            return
+        last = rows[-1]["id"]
+        yield from rows
+
+
+def _linked_by_type(conn: sa.Connection, integration_id: int) -> dict[str, int]:
+    query = (
+        sa.select(user_types.c.name, sa.func.count())
+        .select_from(users.outerjoin(user_types, user_types.c.id == users.c.user_type_id))
+        .where(users.c.integration_id == integration_id, users.c.active.is_(True))
+        .group_by(user_types.c.name)
+    )
+    return {name or "(none)": int(n) for name, n in conn.execute(query)}

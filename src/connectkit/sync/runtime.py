@@ -1,0 +1,50 @@
+"""What the engine needs from its host: store, plugins, clock, worker identity."""
+
+from __future__ import annotations
+
+import os
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from connectkit.integrations import Environment
+from connectkit.plugins.facade import Hooks
+
+
+def utcnow() -> datetime:
+    """The real clock (tests pass their own to :class:`Runtime`)."""
+    return datetime.now(UTC)
+
+
+def default_worker() -> str:
+    """This process's lease owner id: ``host:pid``."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """Everything a sync run uses besides the integration itself.
+
+    - ``engine``: the store; ``env``: plugins, connector state folders, the environment
+      that ``${VAR}`` secrets resolve from, and an optional HTTP transport.
+    - ``worker``: this process's lease owner id; ``lease_seconds``: lease length, renewed
+      on every page and commit batch.
+    - ``clock``: returns aware UTC now (tests mock it; nothing else is mocked).
+    - ``actor``: who acts, for the integration event log.
+    - ``batch``: planned lines executed per commit transaction.
+    """
+
+    engine: Engine
+    env: Environment
+    worker: str = field(default_factory=default_worker)
+    lease_seconds: float = 120.0
+    clock: Callable[[], datetime] = utcnow
+    actor: str = "system"
+    batch: int = 1000
+
+    @property
+    def hooks(self) -> Hooks:
+        return self.env.hooks

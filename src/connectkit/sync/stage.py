@@ -1,0 +1,201 @@
+"""Stage one page of MIS records: map -> adjust -> override -> validate -> match -> store.
+
+Every imported record lands in exactly one list of ``staged_records``: ``error`` (any
+validation issue, including membership of more than one mapped group), ``duplicate``
+(clean, not yet linked to this integration, and matching an unlinked directory user) or
+``ready``. Records in no mapped group are not imported (R2.1). A page costs a fixed
+number of statements whatever its size: one overrides lookup, one linked-users lookup,
+one duplicate lookup per 500 names, and one bulk upsert.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+
+from connectkit.models import MISPerson, Role
+from connectkit.plugins.facade import Hooks
+from connectkit.store.tables import overrides, staged_records, users
+from connectkit.sync.hashing import record_hash
+from connectkit.sync.keys import user_keys
+from connectkit.sync.mapper import Mapped, PopulationMap
+from connectkit.sync.matching import Match, find_duplicates
+from connectkit.sync.upsert import insert_for
+from connectkit.sync.validate import Issue, Validator
+
+ERROR, DUPLICATE, READY = "error", "duplicate", "ready"
+EDITABLE = ("first_name", "last_name", "email", "phone")
+
+
+@dataclass(frozen=True)
+class Stager:
+    """How one run stages pages: the compiled mapping, validator and directory targets."""
+
+    integration_id: int
+    integration: str
+    run_id: int
+    maps: Mapping[Role, PopulationMap]
+    validator: Validator
+    site: str | None
+    hooks: Hooks
+
+    def stage(self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]) -> int:
+        """Stage ``people`` (one page of ``role``) in ``conn``'s transaction.
+
+        Returns how many records were imported (members of a mapped group).
+        """
+        population = self.maps[role]
+        mapped = [m for m in (population.apply(p) for p in people) if m.user_types]
+        if not mapped:
+            return 0
+        self._adjust(role, mapped)
+        _apply_overrides(conn, self.integration_id, mapped)
+        rows = self._rows(conn, population, mapped)
+        _upsert(conn, rows)
+        return len(rows)
+
+    def _adjust(self, role: Role, mapped: Sequence[Mapped]) -> None:
+        if self.hooks.has_record_adjusters():
+            for record in mapped:
+                self.hooks.adjust_record(self.integration, role, record.mis_id, record.fields)
+
+    def _rows(
+        self, conn: sa.Connection, population: PopulationMap, mapped: Sequence[Mapped]
+    ) -> list[dict[str, Any]]:
+        verdicts = self.validator.validate_many([m.fields for m in mapped])
+        issues = [list(v.issues) + _group_issues(m) for m, v in zip(mapped, verdicts, strict=True)]
+        cleaned = [
+            {**m.fields, **v.fields, "user_type": _one(m.user_types), "mis_code": m.mis_code}
+            for m, v in zip(mapped, verdicts, strict=True)
+        ]
+        matches = _duplicates(conn, self.integration_id, mapped, cleaned, issues)
+        return [
+            self._row(population, m, fields, found, matches.get(i))
+            for i, (m, fields, found) in enumerate(zip(mapped, cleaned, issues, strict=True))
+        ]
+
+    def _row(
+        self,
+        population: PopulationMap,
+        record: Mapped,
+        fields: dict[str, str | None],
+        found: list[Issue],
+        match: Match | None,
+    ) -> dict[str, Any]:
+        listed = ERROR if found else DUPLICATE if match else READY
+        target = {"site": self.site, "area": population.area, "person_id": record.person_id}
+        return {
+            "integration_id": self.integration_id,
+            "run_id": self.run_id,
+            "role": str(record.role),
+            "mis_id": record.mis_id,
+            "person_id": record.person_id,
+            "list": listed,
+            "fields": fields,
+            "issues": [_issue_json(record.mis_id, issue) for issue in found] or None,
+            "match_user_id": match.user_id if match else None,
+            "match_key": match.key if match else None,
+            "record_hash": record_hash({**fields, **target}),
+        }
+
+
+def _one(types: tuple[str, ...]) -> str | None:
+    return types[0] if len(types) == 1 else None
+
+
+def _group_issues(record: Mapped) -> list[Issue]:
+    """R3.2: a member of more than one mapped group whose types differ is ambiguous."""
+    if len(record.user_types) < 2:
+        return []
+    groups = ", ".join(record.groups)
+    return [
+        Issue(
+            field="user_type",
+            rule="groups",
+            value=groups,
+            message=(
+                f"member of more than one mapped group ({groups}) mapping to different "
+                f"user types ({', '.join(record.user_types)})"
+            ),
+        )
+    ]
+
+
+def _issue_json(mis_id: str, issue: Issue) -> dict[str, Any]:
+    return {
+        "record": mis_id,
+        "field": issue.field,
+        "rule": issue.rule,
+        "value": issue.value,
+        "message": issue.message,
+    }
+
+
+def _apply_overrides(conn: sa.Connection, integration_id: int, mapped: Sequence[Mapped]) -> None:
+    """Lay the admin's saved edits (R3.3) over the mapped values, one query per page."""
+    ids = [m.mis_id for m in mapped]
+    found = conn.execute(
+        sa.select(overrides.c.mis_id, overrides.c.fields).where(
+            overrides.c.integration_id == integration_id, overrides.c.mis_id.in_(ids)
+        )
+    ).all()
+    if not found:
+        return
+    edits = {row.mis_id: row.fields or {} for row in found}
+    for record in mapped:
+        for name, value in edits.get(record.mis_id, {}).items():
+            if name in EDITABLE:
+                record.fields[name] = value
+
+
+def _duplicates(
+    conn: sa.Connection,
+    integration_id: int,
+    mapped: Sequence[Mapped],
+    cleaned: Sequence[Mapping[str, str | None]],
+    issues: Sequence[list[Issue]],
+) -> dict[int, Match]:
+    """R3.4 for the clean records of a page that are not yet linked to this integration."""
+    linked = set(
+        conn.execute(
+            sa.select(users.c.mis_id).where(
+                users.c.integration_id == integration_id,
+                users.c.mis_id.in_([m.mis_id for m in mapped]),
+            )
+        ).scalars()
+    )
+    candidates = [i for i, m in enumerate(mapped) if not issues[i] and m.mis_id not in linked]
+    found = find_duplicates(conn, integration_id, [user_keys(cleaned[i]) for i in candidates])
+    return {candidates[j]: match for j, match in found.items()}
+
+
+def _upsert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert or refresh the page's staged rows; a merge the admin already decided
+    (ready + match_user_id) survives a re-stage that finds the same duplicate."""
+    stmt = insert_for(conn, staged_records)
+    new = stmt.excluded
+    keep_merge = sa.and_(
+        staged_records.c.list == READY,
+        staged_records.c.match_user_id.is_not(None),
+        new.list == DUPLICATE,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[staged_records.c.integration_id, staged_records.c.mis_id],
+        set_={
+            "run_id": new.run_id,
+            "role": new.role,
+            "person_id": new.person_id,
+            "fields": new.fields,
+            "issues": new.issues,
+            "record_hash": new.record_hash,
+            "list": sa.case((keep_merge, READY), else_=new.list),
+            "match_user_id": sa.case(
+                (keep_merge, staged_records.c.match_user_id), else_=new.match_user_id
+            ),
+            "match_key": sa.case((keep_merge, staged_records.c.match_key), else_=new.match_key),
+        },
+    )
+    conn.execute(stmt, rows)
