@@ -15,6 +15,7 @@ from connectkit.errors import (
     InvalidCredentialsError,
     SecretMissingError,
     StateError,
+    UpstreamUnavailableError,
 )
 from connectkit.integrations import Environment, Status
 from connectkit.models import AccessState
@@ -159,10 +160,13 @@ def test_plugin_schema_errors_all_at_once(store_engine: Engine, env: Environment
     assert any("colour" in issue for issue in issues)
 
 
-def test_duplicate_name_refused(store_engine: Engine, env: Environment) -> None:
+def test_duplicate_name_refused_before_the_mis_is_asked(
+    store_engine: Engine, env: Environment, fake: FakeConnector
+) -> None:
     _create(store_engine, env)
     with pytest.raises(StateError, match="already exists"):
         _create(store_engine, env)
+    assert len(fake.calls("check_credentials")) == 1
 
 
 # --- R1.3 settings -----------------------------------------------------------------------
@@ -188,7 +192,7 @@ def test_settings_report_every_problem_with_its_path() -> None:
 
 
 def test_settings_unknown_key_refused() -> None:
-    with pytest.raises(ConfigValidationError, match=r"settings\.photos\.colour: unknown setting"):
+    with pytest.raises(ConfigValidationError, match=r"settings\.photos\.colour: unknown key"):
         ig.validate_settings({"sites": ["A"], "photos": {"colour": 1}})
 
 
@@ -386,3 +390,23 @@ def test_remove_refused_during_a_live_run(store_engine: Engine, env: Environment
     with store_engine.begin() as conn, pytest.raises(StateError, match="in progress"):
         ig.remove(conn, row.id, actor="admin")
     assert _count(store_engine, integrations) == 1
+
+
+def test_scheduled_check_of_every_pending_integration(
+    store_engine: Engine, env: Environment, fake: FakeConnector
+) -> None:
+    _create(store_engine, env, name="Live School")
+    for name in ("Pending A", "Pending B"):
+        with store_engine.begin() as conn:
+            ig.request_access(conn, env, name=name, connector="fake", config={"school": "S2"},
+                              settings=SETTINGS, contacts=[], actor="admin")
+    fake.approve_access()
+    fake.fail("check_access", UpstreamUnavailableError("MIS down"), call=1)
+    results = ig.check_all_pending(store_engine, env)
+    assert sorted(results) == ["Pending A", "Pending B"]
+    assert isinstance(results["Pending A"], UpstreamUnavailableError)
+    assert results["Pending B"].state == "approved"  # type: ignore[union-attr]
+    with store_engine.connect() as conn:
+        assert ig.get(conn, "Pending A").status is Status.PENDING
+        assert ig.get(conn, "Pending B").status is Status.READY
+        assert ig.get(conn, "Live School").status is Status.READY

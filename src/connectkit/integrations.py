@@ -35,10 +35,17 @@ import email_validator
 import httpx
 import phonenumbers
 from jsonschema import Draft202012Validator
-from sqlalchemy import Connection, RowMapping, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, RowMapping, and_, delete, func, insert, select, update
 
+from connectkit.config.schema import core_schema, with_defaults
+from connectkit.config.validate import schema_issues
 from connectkit.context import ConnectorContext
-from connectkit.errors import ConfigValidationError, SecretMissingError, StateError
+from connectkit.errors import (
+    ConfigValidationError,
+    ConnectkitError,
+    SecretMissingError,
+    StateError,
+)
 from connectkit.models import AccessState, AccessStatus, SchoolInfo
 from connectkit.plugins.facade import Connector, Hooks
 from connectkit.secrets import Secret, redact
@@ -92,6 +99,13 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def _aware(value: Any) -> Any:
+    """SQLite hands back naive datetimes; every stored time is UTC."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value
+
+
 @dataclass(frozen=True)
 class IntegrationRow:
     """One ``integrations`` row, typed; ``connector_config`` holds ``${VAR}`` refs only."""
@@ -122,10 +136,10 @@ class IntegrationRow:
             settings=dict(row["settings"] or {}),
             mapping=dict(row["mapping"] or {}),
             mapping_version=row["mapping_version"],
-            created_at=row["created_at"],
-            updated_at=row["updated_at"],
-            last_full_sync_at=row["last_full_sync_at"],
-            last_delta_sync_at=row["last_delta_sync_at"],
+            created_at=_aware(row["created_at"]),
+            updated_at=_aware(row["updated_at"]),
+            last_full_sync_at=_aware(row["last_full_sync_at"]),
+            last_delta_sync_at=_aware(row["last_delta_sync_at"]),
         )
 
 
@@ -180,7 +194,8 @@ def events(conn: Connection, integration_id: int) -> Iterator[Event]:
     )
     for row in conn.execute(query).mappings():
         yield Event(
-            row["at"], row["kind"], row["from_value"], row["to_value"], row["cause"], row["actor"]
+            _aware(row["at"]), row["kind"], row["from_value"], row["to_value"], row["cause"],
+            row["actor"],
         )
 
 
@@ -268,27 +283,11 @@ def set_health(
 
 # --- settings (R1.3) -----------------------------------------------------------------
 
-DEFAULT_SETTINGS: dict[str, Any] = {
-    "sites": [],
-    "sync": "read",
-    "writeback": "automatic",
-    "deletion": "deactivate",
-    "phone_region": "GB",
-    "notify": [],
-    "notify_to": [],
-    "photos": {"import": False, "existing": "keep"},
-    "schedule": {"every": "daily", "at": "02:00", "weekday": "mon", "day": 1},
-    "guard": {"max_deletions": 50, "max_deletion_percent": 10, "min_source_ratio": 0.5},
-}
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "sync": ("read", "read_write"),
-    "writeback": ("automatic", "approval"),
-    "deletion": ("delete", "deactivate", "keep"),
-    "photos.existing": ("keep", "replace"),
-    "schedule.every": ("daily", "weekly", "monthly"),
-    "schedule.weekday": ("mon", "tue", "wed", "thu", "fri", "sat", "sun"),
-}
-_AT = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+def settings_schema() -> dict[str, Any]:
+    """The JSON Schema of ``[integrations.settings]``: the one in the core config schema,
+    so the CLI, the API and the config file accept exactly the same settings."""
+    root = core_schema()
+    return {**root["$defs"]["settings"], "$defs": root.get("$defs", {})}
 
 
 def _merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
@@ -302,81 +301,30 @@ def _merge(base: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any
     return merged
 
 
-def _check_keys(value: Mapping[str, Any], template: Mapping[str, Any], path: str) -> list[str]:
-    issues = []
-    for key, item in value.items():
-        where = f"{path}.{key}"
-        if key not in template:
-            issues.append(f"{where}: unknown setting (known: {', '.join(sorted(template))})")
-        elif isinstance(template[key], dict):
-            if not isinstance(item, Mapping):
-                issues.append(f"{where}: must be a table, not {type(item).__name__}")
-            else:
-                issues.extend(_check_keys(item, template[key], where))
-    return issues
-
-
-def _check_number(
-    value: Any, where: str, low: float, high: float | None, integer: bool
-) -> list[str]:
-    kinds = (int,) if integer else (int, float)
-    if isinstance(value, bool) or not isinstance(value, kinds):
-        return [f"{where}: {value!r} is not {'an integer' if integer else 'a number'}"]
-    if value < low or (high is not None and value > high):
-        top = f" and {high}" if high is not None else ""
-        return [f"{where}: {value!r} must be between {low}{top}" if top else
-                f"{where}: {value!r} must be at least {low}"]
-    return []
-
-
-def _check_values(s: Mapping[str, Any]) -> list[str]:
+def _value_issues(settings: Mapping[str, Any]) -> list[str]:
+    """What the schema cannot say: a region phonenumbers knows, real email addresses."""
     issues: list[str] = []
-    for dotted, choices in _CHOICES.items():
-        head, _, tail = dotted.partition(".")
-        value = s[head][tail] if tail else s[head]
-        if value not in choices:
-            issues.append(f"settings.{dotted}: {value!r} is not one of {', '.join(choices)}")
-    site_list = s["sites"]
-    if not isinstance(site_list, list) or not site_list:
-        issues.append("settings.sites: at least one directory site is required")
-    elif not all(isinstance(x, str) and x.strip() for x in site_list):
-        issues.append(f"settings.sites: every site must be a non-empty name, got {site_list!r}")
-    if s["phone_region"] not in phonenumbers.SUPPORTED_REGIONS:
-        issues.append(f"settings.phone_region: {s['phone_region']!r} is not a known region code")
-    for i, address in enumerate(s["notify_to"] if isinstance(s["notify_to"], list) else [None]):
+    region = settings.get("phone_region")
+    if isinstance(region, str) and region not in phonenumbers.SUPPORTED_REGIONS:
+        issues.append(f"settings.phone_region: {region!r} is not a known region code")
+    recipients = settings.get("notify_to")
+    for i, address in enumerate(recipients if isinstance(recipients, list) else []):
         try:
             email_validator.validate_email(str(address), check_deliverability=False)
         except email_validator.EmailNotValidError as exc:
             issues.append(f"settings.notify_to[{i}]: {address!r} is not an email address ({exc})")
-    if not isinstance(s["notify"], list) or not all(isinstance(x, str) for x in s["notify"]):
-        issues.append(f"settings.notify: must be a list of channel names, got {s['notify']!r}")
-    if not isinstance(s["photos"]["import"], bool):
-        issues.append(f"settings.photos.import: {s['photos']['import']!r} is not true or false")
-    if not isinstance(s["schedule"]["at"], str) or not _AT.match(s["schedule"]["at"]):
-        issues.append(f"settings.schedule.at: {s['schedule']['at']!r} is not a time HH:MM")
-    issues += _check_number(s["schedule"]["day"], "settings.schedule.day", 1, 28, True)
-    guard = s["guard"]
-    issues += _check_number(guard["max_deletions"], "settings.guard.max_deletions", 0, None, True)
-    issues += _check_number(
-        guard["max_deletion_percent"], "settings.guard.max_deletion_percent", 0, 100, False
-    )
-    issues += _check_number(
-        guard["min_source_ratio"], "settings.guard.min_source_ratio", 0, 1, False
-    )
     return issues
 
 
 def validate_settings(settings: Mapping[str, Any], *, source: str = "settings") -> dict[str, Any]:
     """Return ``settings`` completed with defaults, or raise ConfigValidationError listing
-    every problem with its key path (``settings.deletion: 'purge' is not one of …``)."""
-    issues = _check_keys(settings, DEFAULT_SETTINGS, "settings")
+    every problem with its key path (``settings.deletion: 'purge' is not one of ...``)."""
+    schema = settings_schema()
+    plain = copy.deepcopy(dict(settings))
+    issues = schema_issues(plain, schema, ("settings",)) + _value_issues(plain)
     if issues:
         raise ConfigValidationError(issues, source=source)
-    merged = _merge(DEFAULT_SETTINGS, settings)
-    issues = _check_values(merged)
-    if issues:
-        raise ConfigValidationError(issues, source=source)
-    return merged
+    return dict(with_defaults(plain, schema))
 
 
 def ensure_sites(conn: Connection, names: Sequence[str]) -> None:
@@ -538,6 +486,14 @@ class Environment:
 # --- creating ----------------------------------------------------------------------------
 
 
+def _require_free_name(conn: Connection, name: str) -> None:
+    if not name.strip():
+        raise StateError("an integration needs a name")
+    taken = conn.execute(select(integrations.c.id).where(integrations.c.name == name)).first()
+    if taken is not None:
+        raise StateError(f"an integration named {name!r} already exists")
+
+
 def _insert(
     conn: Connection,
     *,
@@ -550,11 +506,7 @@ def _insert(
     cause: str,
     actor: str,
 ) -> int:
-    if not name.strip():
-        raise StateError("an integration needs a name")
-    taken = conn.execute(select(integrations.c.id).where(integrations.c.name == name)).first()
-    if taken is not None:
-        raise StateError(f"an integration named {name!r} already exists")
+    _require_free_name(conn, name)
     stamp = now()
     new_id = conn.execute(
         insert(integrations)
@@ -593,6 +545,7 @@ def create(
     the MIS. Only if all of that passes is anything written. Bad credentials raise the
     connector's InvalidCredentialsError / AccessNotGrantedError / NotFoundError.
     """
+    _require_free_name(conn, name)
     clean = validate_settings(settings, source=f"integration {name!r} settings")
     plugin = env.connector(connector)
     school = plugin.check_credentials(env.context(plugin, name, config))
@@ -632,6 +585,7 @@ def request_access(
     the integration is stored Pending (Ready at once if the MIS already approved).
     Missing required config keys (the token) are allowed; clear secrets are not.
     """
+    _require_free_name(conn, name)
     clean = validate_settings(settings, source=f"integration {name!r} settings")
     plugin = env.connector(connector)
     status = plugin.request_access(env.context(plugin, name, config, partial=True), contacts)
@@ -662,6 +616,27 @@ def check_access(
     if status.state == AccessState.APPROVED:
         transition(conn, row.id, Status.READY, cause="access approved by the MIS", actor=actor)
     return status
+
+
+def check_all_pending(
+    engine: Engine, env: Environment, *, actor: str = "scheduler"
+) -> dict[str, AccessStatus | ConnectkitError]:
+    """The scheduled side of R1.2: check every Pending integration, each in its own
+    transaction; a connector failure is returned for that integration, the rest go on."""
+    with engine.connect() as conn:
+        names = list(conn.execute(
+            select(integrations.c.name).where(integrations.c.status == str(Status.PENDING))
+            .order_by(integrations.c.name)
+        ).scalars())
+    results: dict[str, AccessStatus | ConnectkitError] = {}
+    for name in names:
+        try:
+            with engine.begin() as conn:
+                results[name] = check_access(conn, env, name, actor=actor)
+        except ConnectkitError as exc:
+            log.warning("checking access of %s failed: %s", name, exc)
+            results[name] = exc
+    return results
 
 
 # --- editing -------------------------------------------------------------------------

@@ -140,7 +140,7 @@ def test_edit_settings_mapping_and_status(
     )
     assert wrong.exit_code == 2
     assert "settings.schedule.every: 'hourly'" in wrong.output
-    assert "settings.sites: at least one directory site" in wrong.output
+    assert "settings.sites: value should be non-empty" in wrong.output
 
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(
@@ -274,3 +274,23 @@ def test_apply_creates_then_is_unchanged(
     assert [(r["action"], r["changed"]) for r in json.loads(changed.output)] == [
         ("updated", ["settings"]),
     ]
+
+
+LIFECYCLE_COMMANDS = [
+    ("integrations", name)
+    for name in ("create", "request-access", "check-access", "edit", "apply", "deactivate",
+                 "activate", "remove")
+] + [
+    ("review", name)
+    for name in ("errors", "duplicates", "ready", "skipped", "edit", "merge", "skip", "unskip")
+]
+
+
+@pytest.mark.parametrize("path", LIFECYCLE_COMMANDS, ids=" ".join)
+def test_every_lifecycle_command_has_help_with_example(
+    path: tuple[str, ...], invoke: Invoke
+) -> None:
+    result = invoke(*path, "--help")
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert f"connectkit {' '.join(path)}" in result.output

@@ -163,7 +163,7 @@ def build_world(engine: sa.Engine, state: Path, *, page_size: int = 7,
             sa.update(integrations).where(integrations.c.id == row.id)
             .values(mapping=mapping or MAPPING)
         )
-    rt = Runtime(engine=engine, env=env, clock=clock, actor="test", worker="w1", batch=10)
+    rt = Runtime(engine=engine, env=env, clock=clock, actor="test", worker="w1", batch=25)
     return World(engine, fake, clock, rt, row.id)
 
 

@@ -83,3 +83,31 @@ def test_an_interrupted_ongoing_run_is_superseded_by_a_new_one(world) -> None:
     assert res.counts["unchanged"] == 10
     statuses = [r["status"] for r in service.logs(world.rt, NAME)]
     assert statuses == ["committed", "abandoned", "committed"]
+
+
+def test_two_workers_starting_at_once_make_exactly_one_run(world) -> None:
+    import threading
+
+    from connectkit.errors import StateError
+
+    world.add(Role.STUDENT, 30)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def go(worker: str) -> None:
+        rt = world.runtime(worker=worker)
+        barrier.wait()
+        try:
+            outcomes.append(service.start_run(rt, NAME).status)
+        except (LeaseHeldError, StateError) as exc:
+            outcomes.append(type(exc).__name__)
+
+    threads = [threading.Thread(target=go, args=(f"t{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert sorted(outcomes)[0] in ("LeaseHeldError", "StateError")
+    assert "awaiting_review" in outcomes
+    assert len(service.logs(world.rt, NAME)) == 1
+    assert len(world.staged()) == 30

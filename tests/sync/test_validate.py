@@ -191,7 +191,7 @@ records = st.fixed_dictionaries(
 )
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.lists(records, max_size=20))
 def test_validate_many_equals_validate_one_by_one(batch: list[dict[str, str | None]]) -> None:
     validator = Validator("GB")

@@ -52,7 +52,7 @@ addresses = st.one_of(
 )
 
 
-@settings(max_examples=1500, deadline=None)
+@settings(max_examples=700, deadline=None)
 @given(addresses)
 @example("bob@example.com")
 @example("Info@Example.COM")
@@ -148,7 +148,7 @@ tricky_numbers = st.one_of(
 )
 
 
-@settings(max_examples=2500, deadline=None)
+@settings(max_examples=1200, deadline=None)
 @given(st.one_of(shaped_numbers, realistic_numbers, tricky_numbers), st.sampled_from(REGIONS))
 @example("07911 123456", "GB")
 @example("+44 7911 123456", "GB")

@@ -7,6 +7,7 @@ again replaying them: every check passes offline and no cassette holds the token
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 from collections.abc import Iterator
@@ -19,10 +20,11 @@ import pytest
 # Imported here so pytester's sys.modules snapshot keeps one copy of each module the
 # nested runs use (a re-imported yaml / pydantic model class breaks the second run).
 import vcr  # noqa: F401
-import yaml  # noqa: F401
 
 import connectkit.testing.contract  # noqa: F401
 from connectkit.testing.vcr import assert_cassette_clean
+
+importlib.import_module("yaml")  # untyped; imported for the snapshot only
 
 pytest_plugins = ["pytester"]
 # Nested runs skip plugins they do not need (hypothesis alone costs seconds per run).

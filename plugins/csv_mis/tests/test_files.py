@@ -191,6 +191,32 @@ def test_concurrent_write_backs_never_lose_or_double_a_mark(tmp_path, make_ctx) 
     assert leftovers == []
 
 
+def test_a_failed_write_leaves_the_outbox_as_it_was(
+    tmp_path, connector, make_ctx, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    import connectkit_csv_mis.outbox as outbox
+
+    ctx = make_ctx(generic_export(tmp_path))
+    connector.connectkit_write_back(ctx=ctx, marks=[mark(1)])
+    path = tmp_path / "outbox" / "attendance_marks.csv"
+    before = path.read_bytes()
+
+    def disk_full(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(outbox.os, "fsync", disk_full)
+    with pytest.raises(OSError, match="No space left"):
+        connector.connectkit_write_back(ctx=ctx, marks=[mark(2), mark(3)])
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in path.parent.iterdir()) == [
+        ".attendance_marks.csv.lock",
+        "attendance_marks.csv",
+    ]
+    monkeypatch.undo()
+    (receipt,) = connector.connectkit_write_back(ctx=ctx, marks=[mark(2), mark(3)])
+    assert receipt.remote_id == "attendance_marks.csv:3-4"
+
+
 def test_formula_cells_are_escaped_in_the_outbox(tmp_path, connector, make_ctx) -> None:  # type: ignore[no-untyped-def]
     ctx = make_ctx(generic_export(tmp_path))
     hostile = AttendanceMark(

@@ -98,6 +98,15 @@ def test_pages_resume_from_a_cursor(tmp_path, connector, make_ctx):  # type: ign
     assert [p.mis_id for p in rest] == [p.mis_id for p in found[10:]]
 
 
+def test_a_cursor_into_a_replaced_file_restarts_the_pass(tmp_path, connector, make_ctx, caplog):  # type: ignore[no-untyped-def]
+    ctx = make_ctx(generic_export(tmp_path, n_students=12))
+    pages, _ = people(connector, ctx)
+    write(tmp_path / "students.csv", csv_text(GENERIC_HEADER, students(7, start=101)))
+    _, resumed = people(connector, ctx, cursor=pages[0].cursor)
+    assert [p.mis_id for p in resumed] == [f"S{n:04d}" for n in range(101, 108)]
+    assert "export changed since cursor p1.r5 was issued" in caplog.text
+
+
 def test_a_foreign_cursor_is_refused(tmp_path, connector, make_ctx):  # type: ignore[no-untyped-def]
     with pytest.raises(BadResponseError, match="was not issued by this connector"):
         people(connector, make_ctx(generic_export(tmp_path)), cursor="https://evil/?page=2")

@@ -59,10 +59,13 @@ def test_groups_of_a_bundle(tmp_path, connector, make_ctx):  # type: ignore[no-u
     assert groups["teacher"].role is Role.STAFF
 
 
+@pytest.mark.parametrize("version", ["1.1", "1.2"])
 def test_delta_tobedeleted_becomes_a_deletion_and_dates_drive_changed_since(  # type: ignore[no-untyped-def]
-    tmp_path, connector, make_ctx
+    tmp_path, connector, make_ctx, version
 ):
-    oneroster_bundle(tmp_path / "bundle", oneroster_users(30, delta=True), mode="delta")
+    oneroster_bundle(
+        tmp_path / "bundle", oneroster_users(30, delta=True), version=version, mode="delta"
+    )
     ctx = make_ctx(config(tmp_path))
     everyone = fetch(connector, ctx, Role.STUDENT)
     assert "u003" not in {p.mis_id for p in everyone}

@@ -35,6 +35,12 @@ def test_every_encoding_and_delimiter_is_detected(
     assert found == delimiter
 
 
+def test_encoding_override_wins_over_detection(tmp_path: Path) -> None:
+    path = write(tmp_path / "w.csv", "MIS ID,Name\r\n1,CafÃ©\r\n", "cp1252")
+    assert read_all(path)[1] == [["1", "Café"]]  # the bytes are valid UTF-8 too
+    assert read_all(path, encoding="cp1252")[1] == [["1", "CafÃ©"]]
+
+
 @pytest.mark.parametrize(
     ("sample", "expected"),
     [

@@ -45,6 +45,16 @@ def test_the_sample_config_validates_against_the_plugin_schema() -> None:
     assert errors == []
 
 
+def test_the_sample_deployment_loads_with_the_core_config_loader() -> None:
+    from connectkit.config.loader import load_config
+
+    config = load_config(SCHOOL / "connectkit.toml")
+    (integration,) = config.integrations
+    assert integration.connector_type == "csv_mis"
+    assert integration.connector["root"] == "examples/sample-school"
+    assert Path(config.store.state_dir).resolve() == (EXAMPLES.parent / "var" / "state").resolve()
+
+
 @pytest.fixture(scope="module")
 def everyone(tmp_path_factory: pytest.TempPathFactory) -> dict[Role, list[Any]]:
     from connectkit.context import ConnectorContext

@@ -282,7 +282,7 @@ def apply_command(yes: bool, as_json: bool) -> None:
 
     \b
     Example:
-      connectkit --config connectkit.toml integrations apply --yes
+      connectkit integrations apply --yes --json
     """
     app = get_app()
     env = ig.Environment.from_app(app)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import logging
+import ssl
+from functools import lru_cache
 from importlib import metadata
 
 import httpx
@@ -29,6 +31,13 @@ def _version() -> str:
 
 
 USER_AGENT = f"connectkit/{_version()}"
+
+
+@lru_cache(maxsize=1)
+def default_ssl_context() -> ssl.SSLContext:
+    """One verifying SSL context per process (loading the CA bundle is slow; the
+    context is thread-safe and shared by every client)."""
+    return httpx.create_ssl_context()
 
 
 def safe_url(url: httpx.URL | str) -> str:
@@ -81,6 +90,7 @@ def make_client(
         transport=transport,
         timeout=timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout),
         follow_redirects=False,
+        verify=default_ssl_context(),
         event_hooks={"request": [_log_request], "response": [_log_response]},
     )
     if auth is not None:

@@ -42,6 +42,7 @@ from connectkit.integrations import (
     now,
     record_event,
     run_in_progress,
+    set_health,
 )
 from connectkit.models import MISGroup, Role
 from connectkit.store.tables import (
@@ -53,6 +54,7 @@ from connectkit.store.tables import (
     user_types,
     users,
 )
+from connectkit.sync import runs
 from connectkit.sync.mapper import DIRECTORY_FIELDS, POPULATION
 
 ROLE_OF = {name: role for role, name in POPULATION.items()}
@@ -357,6 +359,26 @@ def _create(conn: Connection, row: IntegrationRow, check: MappingCheck) -> None:
         conn.execute(insert(areas).values(site_id=site_id, name=check.create_area))
 
 
+def _supersede_runs(conn: Connection, row: IntegrationRow, actor: str) -> None:
+    """Close the integration's open run (waiting for review or approval, or interrupted):
+    it staged records under the old mapping, so the next run starts afresh. A run held by
+    the mass-change guard releases the integration's on-hold health."""
+    query = select(sync_runs.c.id, sync_runs.c.status).where(
+        sync_runs.c.integration_id == row.id, sync_runs.c.status.in_(runs.OPEN)
+    )
+    for run_id, status in conn.execute(query).all():
+        conn.execute(
+            update(sync_runs).where(sync_runs.c.id == run_id).values(
+                status=runs.ABANDONED, phase="done", finished_at=now(),
+                lease_owner=None, lease_expires_at=None,
+                error="superseded: the mapping changed, everything is re-imported",
+            )
+        )
+        if status == runs.ON_HOLD:
+            set_health(conn, row.id, "ok", cause=f"run {run_id} superseded by a mapping change",
+                       actor=actor)
+
+
 def save_mapping(
     conn: Connection,
     env: Environment,
@@ -370,9 +392,11 @@ def save_mapping(
     """Validate and store a new mapping (R2), enforcing R2.4 and R2.5.
 
     After an import, StateError unless ``confirm_reimport``; with it, the mapping
-    version is bumped, every staged record of the integration is cleared and linked
-    users' record hashes are reset, so the next run re-imports everything. Logged as a
-    ``mapping`` event (from / to version). An unchanged mapping writes nothing.
+    version is bumped, the open run (if any) is closed as superseded, every staged
+    record of the integration is cleared and linked users' record hashes are reset, so
+    the next run re-imports everything (a Draft integration starts its first sync
+    again). Logged as a ``mapping`` event (from / to version). An unchanged mapping
+    writes nothing.
     """
     change = plan_mapping_change(conn, env, integration, mapping, create_missing=create_missing)
     if not change.changed:
@@ -388,6 +412,7 @@ def save_mapping(
         .values(mapping=change.check.mapping, mapping_version=version, updated_at=now())
     )
     if change.reimport:
+        _supersede_runs(conn, row, actor)
         conn.execute(delete(staged_records).where(staged_records.c.integration_id == row.id))
         conn.execute(
             update(users).where(users.c.integration_id == row.id).values(record_hash=None)

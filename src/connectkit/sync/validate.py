@@ -440,7 +440,7 @@ class Validator:
     """
 
     def __init__(
-        self, phone_region: str = "GB", *, workers: int | None = None, pool_threshold: int = 400
+        self, phone_region: str = "GB", *, workers: int | None = None, pool_threshold: int = 200
     ) -> None:
         _region_metadata(phone_region)  # unknown region: ValueError now, not per record
         self.phone_region = phone_region.upper()

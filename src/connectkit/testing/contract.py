@@ -23,11 +23,8 @@ Config values under ``writeOnly`` schema properties are handed to the connector 
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
-import traceback
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, ClassVar
@@ -37,205 +34,39 @@ import pluggy
 import pytest
 
 from connectkit.context import ConnectorContext
-from connectkit.errors import (
-    AccessNotGrantedError,
-    InvalidCredentialsError,
-    NotFoundError,
-    NotSupportedError,
-)
-from connectkit.models import (
-    AttendanceCode,
-    ConnectorInfo,
-    MISDeletion,
-    MISGroup,
-    MISPhoto,
-    PeoplePage,
-    Role,
-    SchoolInfo,
-)
+from connectkit.errors import AccessNotGrantedError, InvalidCredentialsError, NotFoundError
+from connectkit.models import AttendanceCode, ConnectorInfo, MISDeletion, MISGroup, Role, SchoolInfo
 from connectkit.plugins.facade import Connector, Hooks
 from connectkit.plugins.manager import new_manager, register
-from connectkit.secrets import Secret
+from connectkit.testing.contract_checks import (
+    FETCH_PROBES,
+    HOOKS_BY_CAPABILITY,
+    REQUIRED_HOOKS,
+    SUBJECT,
+    bounded,
+    check_photos,
+    collect_pages,
+    expect_iterator,
+    implemented_hooks,
+    page_ids,
+    raised,
+    refuses,
+    unique,
+)
+from connectkit.testing.contract_secrets import (
+    SecretValues,
+    exception_text,
+    leaked,
+    looks_secret,
+    make_context,
+    reveal_config,
+    secret_properties,
+    secret_values,
+)
 
-SUBJECT = "connector_under_test"
-SECRET_NAME = re.compile(
-    r"(?i)(token|secret|password|passwd|passphrase|api_?key|private_?key|credential)"
-)
-REQUIRED_HOOKS: tuple[str, ...] = (
-    "connectkit_connector_info",
-    "connectkit_config_schema",
-    "connectkit_check_credentials",
-    "connectkit_fetch_groups",
-    "connectkit_fetch_people",
-)
-HOOKS_BY_CAPABILITY: dict[str, tuple[str, ...]] = {
-    "deletions_feed": ("connectkit_fetch_deletions",),
-    "photos": ("connectkit_fetch_photos",),
-    "attendance_codes": ("connectkit_fetch_attendance_codes",),
-    "writeback": ("connectkit_write_back", "connectkit_write_back_status"),
-    "request_access": ("connectkit_request_access", "connectkit_check_access"),
-}
-FETCH_PROBES: dict[str, tuple[str, dict[str, Any]]] = {
-    "connectkit_fetch_deletions": ("deletions_feed", {"since": None}),
-    "connectkit_fetch_photos": ("photos", {"known_hashes": {}}),
-    "connectkit_fetch_attendance_codes": ("attendance_codes", {}),
-}
+__all__ = ["CLEAN_FAILURES", "ConnectorContract", "collect_pages", "make_context", "page_ids"]
+
 CLEAN_FAILURES = (InvalidCredentialsError, AccessNotGrantedError, NotFoundError)
-
-
-# --- helpers (module level so connector authors can reuse them) ------------------------
-
-
-def secret_properties(schema: Mapping[str, Any], path: str = "") -> Iterator[tuple[str, bool]]:
-    """(dotted property path, is writeOnly) for every property of ``schema``, recursively."""
-    for name, sub in (schema.get("properties") or {}).items():
-        if isinstance(sub, Mapping):
-            yield f"{path}{name}", bool(sub.get("writeOnly"))
-            yield from secret_properties(sub, f"{path}{name}.")
-
-
-def looks_secret(name: str) -> bool:
-    """True for property names that usually hold a credential (``token``, ``api_key`` …)."""
-    leaf = name.rsplit(".", 1)[-1]
-    return bool(SECRET_NAME.search(leaf)) and not leaf.lower().endswith(("_url", "_uri", "_env"))
-
-
-def wrap_secrets(config: Mapping[str, Any], schema: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``config`` whose ``writeOnly`` string values are :class:`Secret`."""
-    properties = schema.get("properties") or {}
-    wrapped: dict[str, Any] = {}
-    for key, value in config.items():
-        sub = properties.get(key)
-        if isinstance(sub, Mapping) and sub.get("writeOnly") and isinstance(value, str):
-            wrapped[key] = Secret(value)
-        elif isinstance(sub, Mapping) and isinstance(value, Mapping):
-            wrapped[key] = wrap_secrets(value, sub)
-        else:
-            wrapped[key] = value
-    return wrapped
-
-
-def secret_values(config: Mapping[str, Any], schema: Mapping[str, Any]) -> set[str]:
-    """The clear values of every secret in ``config`` (Secrets and writeOnly strings)."""
-    found: set[str] = set()
-    for value in wrap_secrets(config, schema).values():
-        if isinstance(value, Secret):
-            found.add(value.reveal())
-        elif isinstance(value, Mapping):
-            found |= secret_values(value, {})
-    return {value for value in found if value}
-
-
-class SecretValues(frozenset[str]):
-    """A set of clear secret values whose repr never shows them (pytest prints arguments)."""
-
-    def __repr__(self) -> str:
-        return f"<{len(self)} secret value(s)>"
-
-
-def reveal_config(config: Mapping[str, Any]) -> dict[str, Any]:
-    """``config`` with every :class:`Secret` revealed (for JSON Schema validation only)."""
-    return {
-        key: value.reveal()
-        if isinstance(value, Secret)
-        else reveal_config(value)
-        if isinstance(value, Mapping)
-        else value
-        for key, value in config.items()
-    }
-
-
-def exception_text(exc: BaseException) -> str:
-    """Everything an exception could show: traceback with causes, reprs, args, attributes."""
-    parts = ["".join(traceback.format_exception(exc))]
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        parts.append(repr(current))
-        parts.extend(repr(arg) for arg in current.args)
-        parts.extend(repr(value) for value in vars(current).values())
-        current = current.__cause__ or current.__context__
-    return "\n".join(parts)
-
-
-def leaked(text: str, secrets: Iterable[str]) -> list[int]:
-    """1-based numbers of the ``secrets`` found in ``text`` (never the values)."""
-    return [n for n, value in enumerate(sorted(secrets), start=1) if value in text]
-
-
-def make_context(
-    tmp_path: Path,
-    config: Mapping[str, Any],
-    schema: Mapping[str, Any],
-    transport: httpx.BaseTransport | None,
-    integration: str = "contract",
-) -> ConnectorContext:
-    """A context as the core would build it: secrets wrapped, a private state folder."""
-    state_dir = tmp_path / f"{integration}-state"
-    state_dir.mkdir(parents=True, exist_ok=True)
-    return ConnectorContext(
-        integration=integration,
-        config=wrap_secrets(config, schema),
-        state_dir=state_dir,
-        transport=transport,
-    )
-
-
-def collect_pages(
-    connector: Connector,
-    ctx: ConnectorContext,
-    role: Role,
-    *,
-    since: datetime | None = None,
-    cursor: str | None = None,
-    max_pages: int = 10_000,
-    secrets: Iterable[str] = (),
-) -> list[PeoplePage]:
-    """Read one people pass, failing on a contract break: non-page items, a page count
-    past ``max_pages``, a cursor seen twice, a secret in a cursor, a last page with a cursor.
-    """
-    result = connector.fetch_people(ctx, role, since=since, cursor=cursor)
-    if iter(result) is not result:
-        pytest.fail(f"fetch_people({role}) returned a {type(result).__name__}, not an iterator")
-    pages: list[PeoplePage] = []
-    cursors: set[str] = set()
-    for page in result:
-        if not isinstance(page, PeoplePage):
-            pytest.fail(f"fetch_people({role}) yielded a {type(page).__name__}, not PeoplePage")
-        pages.append(PeoplePage.model_validate(page.model_dump()))
-        if len(pages) > max_pages:
-            pytest.fail(f"fetch_people({role}) did not end within {max_pages} pages")
-        if page.cursor is not None:
-            if page.cursor in cursors:
-                pytest.fail(f"fetch_people({role}) returned cursor {page.cursor!r} twice")
-            if leaked(page.cursor, secrets):
-                pytest.fail(f"fetch_people({role}): page {len(pages)}'s cursor holds a secret")
-            cursors.add(page.cursor)
-    if pages and pages[-1].cursor is not None:
-        pytest.fail(f"fetch_people({role}) stopped but its last page still has a cursor")
-    return pages
-
-
-def page_ids(pages: Iterable[PeoplePage]) -> list[str]:
-    """The ``mis_id`` of every person of ``pages``, in order."""
-    return [person.mis_id for page in pages for person in page.people]
-
-
-def _bounded(items: Iterable[Any], limit: int, what: str) -> Iterator[Any]:
-    for count, item in enumerate(items, start=1):
-        if count > limit:
-            pytest.fail(f"{what} yielded more than {limit} items")
-        yield item
-
-
-def _expect_iterator(result: Any, what: str) -> Any:
-    if iter(result) is not result:
-        pytest.fail(f"{what} returned a {type(result).__name__}, not an iterator (stream it)")
-    return result
-
-
-# --- the kit ---------------------------------------------------------------------------
 
 
 class ConnectorContract:
@@ -381,7 +212,7 @@ class ConnectorContract:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         caplog.set_level(logging.DEBUG)
-        error = _raised(contract_connector.check_credentials, bad_credentials_context)
+        error = raised(contract_connector.check_credentials, bad_credentials_context)
         if error is None:
             pytest.fail("check_credentials accepted bad_credentials_config")
         found = leaked(exception_text(error), contract_secrets)
@@ -390,6 +221,7 @@ class ConnectorContract:
             f"bad credentials raised {type(error).__name__}, expected one of "
             + ", ".join(cls.__name__ for cls in CLEAN_FAILURES)
         )
+        assert str(error).strip(), f"{type(error).__name__} has an empty message"
         logged = "\n".join(record.getMessage() for record in caplog.records)
         assert not leaked(logged, contract_secrets), "a log line holds a secret of the config"
 
@@ -398,9 +230,9 @@ class ConnectorContract:
     def test_groups_are_valid_with_unique_ids(
         self, contract_connector: Connector, contract_context: ConnectorContext
     ) -> None:
-        result = _expect_iterator(contract_connector.fetch_groups(contract_context), "fetch_groups")
+        result = expect_iterator(contract_connector.fetch_groups(contract_context), "fetch_groups")
         ids: set[str] = set()
-        for group in _bounded(result, self.max_items, "fetch_groups"):
+        for group in bounded(result, self.max_items, "fetch_groups"):
             if not isinstance(group, MISGroup):
                 pytest.fail(f"fetch_groups yielded a {type(group).__name__}, not MISGroup")
             MISGroup.model_validate(group.model_dump())
@@ -479,10 +311,10 @@ class ConnectorContract:
 
     # capabilities ----------------------------------------------------------------------------
 
-    def test_declared_capabilities_are_implemented(
+    def test_declared_capabilities_areimplemented(
         self, contract_pm: pluggy.PluginManager, contract_connector: Connector
     ) -> None:
-        implemented = _implemented(contract_pm)
+        implemented = implemented_hooks(contract_pm)
         needed = list(REQUIRED_HOOKS)
         capabilities = contract_connector.info.capabilities
         for flag, hooks in HOOKS_BY_CAPABILITY.items():
@@ -497,14 +329,14 @@ class ConnectorContract:
         contract_connector: Connector,
         contract_context: ConnectorContext,
     ) -> None:
-        implemented = _implemented(contract_pm)
+        implemented = implemented_hooks(contract_pm)
         capabilities = contract_connector.info.capabilities
         flagged = [
             f"{hook} (capability {flag} is not declared)"
             for hook, (flag, kwargs) in FETCH_PROBES.items()
             if hook in implemented
             and not getattr(capabilities, flag)
-            and not _refuses(contract_pm, hook, ctx=contract_context, **kwargs)
+            and not refuses(contract_pm, hook, ctx=contract_context, **kwargs)
         ]
         assert not flagged, (
             "implemented fetch hooks the connector does not declare (declare the capability, "
@@ -518,69 +350,16 @@ class ConnectorContract:
         checked = 0
         if capabilities.attendance_codes:
             codes = contract_connector.fetch_attendance_codes(contract_context)
-            _unique(codes, AttendanceCode, lambda c: c.code, self.max_items, "attendance codes")
+            unique(codes, AttendanceCode, lambda c: c.code, self.max_items, "attendance codes")
             checked += 1
         if capabilities.deletions_feed:
             deletions = contract_connector.fetch_deletions(contract_context, None)
-            for item in _bounded(_expect_iterator(deletions, "fetch_deletions"), self.max_items,
+            for item in bounded(expect_iterator(deletions, "fetch_deletions"), self.max_items,
                                  "fetch_deletions"):
                 assert isinstance(item, MISDeletion), f"fetch_deletions yielded {type(item)}"
             checked += 1
         if capabilities.photos:
-            _check_photos(contract_connector, contract_context)
+            check_photos(contract_connector, contract_context)
             checked += 1
         if not checked:
             pytest.skip("the connector declares no attendance codes, deletions or photos")
-
-
-def _raised(call: Any, *args: Any) -> Exception | None:
-    """The exception ``call(*args)`` raises, or None when it returns."""
-    try:
-        call(*args)
-    except Exception as exc:
-        return exc
-    return None
-
-
-def _implemented(pm: pluggy.PluginManager) -> set[str]:
-    plugin = pm.get_plugin(SUBJECT)
-    return {caller.name for caller in pm.get_hookcallers(plugin) or ()}
-
-
-def _refuses(pm: pluggy.PluginManager, hook: str, **kwargs: Any) -> bool:
-    """True when calling ``hook`` on the subject raises NotSupportedError (at once or on
-    the first item); any other outcome means the hook silently works undeclared."""
-    plugin = pm.get_plugin(SUBJECT)
-    others = [p for p in pm.get_plugins() if p is not plugin]
-    try:
-        result = pm.subset_hook_caller(hook, remove_plugins=others)(**kwargs)
-        next(iter(result), None)
-    except NotSupportedError:
-        return True
-    except Exception:
-        return False
-    return False
-
-
-def _unique(items: Any, model: type[Any], key: Any, limit: int, what: str) -> None:
-    seen: set[str] = set()
-    for item in _bounded(_expect_iterator(items, what), limit, what):
-        assert isinstance(item, model), f"{what}: yielded {type(item).__name__}"
-        assert key(item) not in seen, f"{what}: {key(item)!r} yielded twice"
-        seen.add(key(item))
-
-
-def _check_photos(connector: Connector, ctx: ConnectorContext, sample: int = 20) -> None:
-    """Photos carry their true SHA-256, and hashes passed back are not yielded again."""
-    known: dict[str, str] = {}
-    photos = _expect_iterator(connector.fetch_photos(ctx, {}), "fetch_photos")
-    for photo in photos:
-        assert isinstance(photo, MISPhoto), f"fetch_photos yielded {type(photo).__name__}"
-        digest = hashlib.sha256(photo.content).hexdigest()
-        assert photo.content_hash == digest, f"photo of {photo.mis_id}: content_hash is wrong"
-        known[photo.mis_id] = digest
-        if len(known) >= sample:
-            break
-    again = {photo.mis_id for photo in connector.fetch_photos(ctx, dict(known))}
-    repeated = sorted(again & set(known))
-    assert not repeated, f"fetch_photos yielded unchanged photos again: {repeated[:5]}"

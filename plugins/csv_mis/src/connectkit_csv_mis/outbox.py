@@ -99,19 +99,22 @@ def append_marks(path: Path, marks: Sequence[AttendanceMark]) -> WriteBackReceip
 def _write_atomically(path: Path, marks: Sequence[AttendanceMark]) -> tuple[int, int]:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     lines = _count_lines(path)
-    with temp.open("w", newline="", encoding="utf-8") as out:
-        if lines:
-            with path.open(newline="", encoding="utf-8") as current:
-                shutil.copyfileobj(current, out)
-        writer = csv.writer(out, lineterminator="\r\n")
-        if not lines:
-            writer.writerow(HEADER)
-            lines = 1
-        for mark in marks:
-            writer.writerow(mark_row(mark))
-        out.flush()
-        os.fsync(out.fileno())
-    os.replace(temp, path)
+    try:
+        with temp.open("w", newline="", encoding="utf-8") as out:
+            if lines:
+                with path.open(newline="", encoding="utf-8") as current:
+                    shutil.copyfileobj(current, out)
+            writer = csv.writer(out, lineterminator="\r\n")
+            if not lines:
+                writer.writerow(HEADER)
+                lines = 1
+            for mark in marks:
+                writer.writerow(mark_row(mark))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
     return lines + 1, lines + len(marks)
 
 

@@ -78,10 +78,7 @@ def people_pages(
 ) -> Iterator[PeoplePage]:
     """Yield the pages of one pass; the last one has ``cursor=None``."""
     now = clock()
-    if spec.cursor is None:
-        pass_id, skip = snapshot.begin_pass(spec.role.value, spec.signature, now), 0
-    else:
-        pass_id, skip = parse_cursor(spec.cursor)
+    pass_id, skip = _start(spec, snapshot, now)
     buffer: list[MISPerson] = []
     with open_source() as (csv_file, mapper):
         csv_file.skip(skip)
@@ -92,6 +89,25 @@ def people_pages(
                 buffer = []
     snapshot.complete_pass(spec.role.value, pass_id, now, spec.full)
     yield PeoplePage(people=tuple(buffer), cursor=None)
+
+
+def _start(spec: Pass, snapshot: Snapshot, now: datetime) -> tuple[int, int]:
+    """``(pass id, rows to skip)``: a new pass, or the cursor's one if its file is unchanged.
+
+    A cursor into a file that has since been replaced cannot be trusted (row N is another
+    person now): the pass starts again from the top, with a warning; the core's staging is
+    keyed by MIS id, so the rows it receives twice are not doubled.
+    """
+    if spec.cursor is not None:
+        pass_id, skip = parse_cursor(spec.cursor)
+        if snapshot.pass_signature(pass_id) == spec.signature:
+            return pass_id, skip
+        log.warning(
+            "%s export changed since cursor %s was issued; reading it again from the start",
+            spec.role.value,
+            spec.cursor,
+        )
+    return snapshot.begin_pass(spec.role.value, spec.signature, now), 0
 
 
 def _keep(

@@ -96,6 +96,11 @@ class Snapshot:
             )
         return int(cursor.lastrowid or 0)
 
+    def pass_signature(self, pass_id: int) -> str | None:
+        """The file signature a pass started on (None: unknown pass)."""
+        row = self._db.execute("SELECT signature FROM passes WHERE id = ?", (pass_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def last_completed_signature(self, role: str) -> str | None:
         row = self._db.execute(
             "SELECT signature FROM passes WHERE role = ? AND completed_at IS NOT NULL "

@@ -19,7 +19,6 @@ import asyncio
 import base64
 from dataclasses import asdict
 from datetime import UTC
-from typing import Any
 
 from connectkit_wonde.emulator import routes
 from connectkit_wonde.emulator.data import School
@@ -150,12 +149,3 @@ async def _lifespan(receive: Receive, send: Send) -> None:
         elif message["type"] == "lifespan.shutdown":
             await send({"type": "lifespan.shutdown.complete"})
             return
-
-
-def snapshot(state: EmulatorState) -> dict[str, Any]:
-    """Counters a test may assert on."""
-    return {
-        "requests": state.requests,
-        "posts": state.ledger.posts,
-        "duplicates": state.ledger.duplicates,
-    }

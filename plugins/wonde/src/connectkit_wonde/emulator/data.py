@@ -175,6 +175,8 @@ class School:
     leavers: int = 10
     pre_admissions: int = 5
     deleted_every: int = 40
+    bad_email_every: int = 97
+    """Every Nth person (by hash) has a malformed email, as real MIS data has (0: none)."""
     allows_writeback: bool = True
     access: str = "approved"
     version: int = 0
@@ -345,7 +347,7 @@ class School:
         slug = f"{ascii_slug(record['forename'])}.{ascii_slug(record['surname'])}{i}"
         domain = "staff.school.example" if staff else "pupils.school.example"
         email: str | None = f"{slug}@{domain}"
-        if r % 97 == 3:
+        if self.bad_email_every and r % self.bad_email_every == 3:
             email = f"{slug} at {domain}"  # a malformed address, as real MIS data has
         elif r % 31 == 5:
             email = None
