@@ -2,8 +2,9 @@
 
 Deterministic (a fixed seed): running it twice writes byte-identical files. Nobody in it
 is real: names are drawn at random from lists of common given and family names, emails
-use the reserved ``.example`` domain, phones Ofcom's drama ranges (07700 900xxx, 020 7946
-0xxx). Output (committed, so the demo never needs to run this)::
+use the reserved ``.example`` domain, phones Ofcom's drama ranges (0113 496 0xxx for
+students' home phones, 020 7946 0xxx for staff; ranges phonenumbers accepts as valid, unlike
+the 07700 900xxx mobile range). Output (committed, so the demo never needs to run this)::
 
     examples/sample-school/            generic MIS export
         students.csv  staff.csv  photos/<MIS id>.png  directory_seed.csv
@@ -191,7 +192,7 @@ STUDENT_HEADER = (
     "Surname",
     "Date of Birth",
     "Email",
-    "Mobile",
+    "Home Phone",
     "Year Group",
     "Reg Group",
     "House",
@@ -234,7 +235,7 @@ def students(rng: random.Random) -> list[Person]:
             for _ in range(size):
                 n = len(people) + 1
                 first, last = rng.choice(GIVEN), rng.choice(FAMILY)
-                phone = f"07700 900{n:03d}" if n <= 999 and rng.random() < 0.7 else ""
+                phone = f"0113 496 0{n:03d}" if n <= 999 and rng.random() < 0.7 else ""
                 people.append(
                     Person(
                         mis_id=f"S{n:05d}",
@@ -260,8 +261,8 @@ def plant_student_problems(people: list[Person]) -> list[Person]:
     people[55] = replace(people[55], email=f"{people[55].first.lower()}@")
     people[333] = replace(people[333], email=f"{people[333].first.lower()}.students.{DOMAIN}")
     people[690] = replace(people[690], email=f"{people[690].first.lower()}@@{DOMAIN}")
-    people[450] = replace(people[450], group="Year 9|Year 10")
-    people[120] = replace(people[120], phone="07700 9001")
+    people[800] = replace(people[800], group="Year 11|Year 12")  # Student and Sixth Form
+    people[120] = replace(people[120], phone="0113 496 01")
     people[777] = replace(people[777], phone="ring the office")
     return people
 
@@ -364,7 +365,7 @@ def write_seed(out: Path, kids: list[Person], adults: list[Person]) -> None:
     rows = []
     for p in (kids[10], kids[200], adults[3], adults[60]):
         rows.append((p.first, p.last, p.email.upper(), "", "Student" if p in kids else "Staff"))
-    with_phone = [p for p in kids if p.phone.startswith("07700 900") and len(p.phone) == 12]
+    with_phone = [p for p in kids if p.phone.startswith("0113 496 0") and len(p.phone) == 13]
     for p in (with_phone[5], with_phone[300], adults[20]):
         international = "+44 " + p.phone[1:].replace(" ", "")
         rows.append(
@@ -517,8 +518,8 @@ def write_oneroster(out: Path, kids: list[Person], adults: list[Person]) -> None
             "",
             p.code,
             p.email,
-            p.phone,
             "",
+            p.phone,
             "",
             grades_of(p.group),
             "",

@@ -131,7 +131,9 @@ def connectkit_fetch_people(
 
 
 @hookspec(firstresult=True)
-def connectkit_fetch_deletions(ctx: ConnectorContext, since: datetime | None) -> Iterator[MISDeletion]:
+def connectkit_fetch_deletions(
+    ctx: ConnectorContext, since: datetime | None
+) -> Iterator[MISDeletion]:
     """Yield records deleted (or restored) in the MIS at or after ``since``.
 
     Only called when ``capabilities.deletions_feed``. ``since=None`` means all known.

@@ -1,4 +1,10 @@
-"""A real HTTP server on 127.0.0.1 for the HTTP-layer tests (no mocks of the socket)."""
+"""A real HTTP server on 127.0.0.1 for the HTTP-layer tests (no mocks of the socket).
+
+httpcore is imported here, at collection, so that it is in sys.modules before any pytester
+run: pytester restores its sys.modules snapshot afterwards, and an httpcore first imported
+inside such a run would be imported again later with new exception classes, which httpx's
+cached exception map would then fail to translate (a raw httpcore.ReadTimeout).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+import httpcore  # noqa: F401 - see the module docstring
 import pytest
 
 

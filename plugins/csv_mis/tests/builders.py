@@ -290,7 +290,10 @@ def oneroster_bundle(
     if version == "1.2":
         files["roles.csv"] = csv_text(
             ROLES,
-            [(f"r-{u.id}", "", "", u.id, "primary", u.role, "", "", "org1", "") for u in users],
+            [
+                (f"r-{u.id}", u.status, u.modified, u.id, "primary", u.role, "", "", "org1", "")
+                for u in users
+            ],
         )
     if as_zip:
         path = folder.with_suffix(".zip")

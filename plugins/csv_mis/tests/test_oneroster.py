@@ -160,3 +160,15 @@ def test_a_bundle_without_manifest_or_missing_is_not_found(tmp_path, connector, 
     (tmp_path / "fake.zip").write_bytes(b"PK not really")
     with pytest.raises(InvalidCredentialsError, match=r"fake\.zip: not a zip file or a folder"):
         connector.connectkit_check_credentials(ctx=make_ctx(config(tmp_path, "fake.zip")))
+
+
+def test_role_resolution_prefers_primary_and_active_roles() -> None:
+    from connectkit_csv_mis.oneroster.users import _live_roles, role_of
+
+    assert role_of([("guardian", "secondary"), ("teacher", "primary")]) is Role.STAFF
+    assert role_of([("student", "secondary"), ("aide", "primary")]) is Role.STAFF
+    assert role_of([("parent", "primary")]) is None
+    changed = [("teacher", "primary", "org1", "tobedeleted"), ("student", "primary", "org1", "")]
+    assert role_of(_live_roles(changed)) is Role.STUDENT
+    gone = [("student", "primary", "org1", "tobedeleted")]
+    assert role_of(_live_roles(gone)) is Role.STUDENT

@@ -1,4 +1,10 @@
-"""The Wonde emulator on a free loopback port for the whole session, and helpers."""
+"""The Wonde emulator on a free loopback port for the whole session, and helpers.
+
+httpcore is imported here, at collection, so that it is in sys.modules before any pytester
+run: pytester restores its sys.modules snapshot afterwards, and an httpcore first imported
+inside such a run would be imported again later with new exception classes, which httpx's
+cached exception map would then fail to translate (a raw httpcore.ReadTimeout).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpcore  # noqa: F401 - see the module docstring
 import pytest
 
 from connectkit.context import ConnectorContext

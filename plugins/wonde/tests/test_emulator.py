@@ -105,3 +105,45 @@ def test_photos_are_real_pngs() -> None:
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
     assert png(5) == data
     assert png(6) != data
+
+
+def test_command_line_serves_on_the_given_port() -> None:
+    import socket
+    import subprocess
+    import sys
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    cmd = [
+        sys.executable,
+        "-m",
+        "connectkit_wonde.emulator",
+        "--port",
+        str(port),
+        "--students",
+        "12",
+        "--school-id",
+        "A1234500001",
+    ]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                body = HTTP.get(
+                    f"http://127.0.0.1:{port}/v1.0/schools/A1234500001/students", headers=AUTH
+                ).json()
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "the emulator command did not start"
+                time.sleep(0.1)
+        assert len(body["data"]) == 12
+        assert "pagination" not in body["meta"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        assert proc.stdout is not None
+        assert proc.stderr is not None
+        proc.stdout.close()
+        proc.stderr.close()

@@ -135,7 +135,9 @@ class Connector:
             Sequence[WriteBackReceipt], self._call("connectkit_write_back", ctx=ctx, marks=marks)
         )
 
-    def write_back_status(self, ctx: ConnectorContext, receipt: WriteBackReceipt) -> WriteBackReceipt:
+    def write_back_status(
+        self, ctx: ConnectorContext, receipt: WriteBackReceipt
+    ) -> WriteBackReceipt:
         self._require(bool(self.info.capabilities.writeback), "write-back")
         return cast(
             WriteBackReceipt, self._call("connectkit_write_back_status", ctx=ctx, receipt=receipt)

@@ -32,6 +32,7 @@ def commit(
     rt: Runtime, run_id: int, integration_id: int, progress: Callable[[int], None] | None = None
 ) -> None:
     """Execute every still-planned line of ``run_id``."""
+    _settle_no_ops(rt, run_id, integration_id)
     done = 0
     while True:
         with rt.engine.connect() as conn:
@@ -48,6 +49,27 @@ def commit(
         done += len(lines)
         if progress is not None:
             progress(done)
+
+
+def _settle_no_ops(rt: Runtime, run_id: int, integration_id: int) -> None:
+    """``unchanged`` and ``skip`` lines write nothing: mark them all ok in two set-based
+    statements (and let unchanged records leave the ready list) instead of per line."""
+    no_op = sa.and_(run_log.c.run_id == run_id, run_log.c.outcome == A.PLANNED,
+                    run_log.c.action.in_((A.UNCHANGED, A.SKIP)))
+    unchanged = sa.select(run_log.c.mis_id).where(
+        run_log.c.run_id == run_id, run_log.c.outcome == A.PLANNED,
+        run_log.c.action == A.UNCHANGED,
+    )
+    with rt.engine.begin() as conn:
+        conn.execute(
+            sa.delete(staged_records).where(
+                staged_records.c.integration_id == integration_id,
+                staged_records.c.list == "ready",
+                staged_records.c.mis_id.in_(unchanged),
+            )
+        )
+        conn.execute(sa.update(run_log).where(no_op).values(outcome=A.OK))
+        _fence(rt, conn, run_id)
 
 
 def _next_lines(conn: sa.Connection, run_id: int, limit: int) -> list[Line]:

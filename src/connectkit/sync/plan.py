@@ -14,15 +14,17 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from connectkit.models import MISDeletion
 from connectkit.store.tables import areas, run_log, sites, skips, staged_records, user_types, users
 from connectkit.sync import actions as A
-from connectkit.sync import killpoint
+from connectkit.sync import bulk, killpoint
 from connectkit.sync.mapper import PopulationMap
 
 CHUNK = 1000
+_LINE_COLUMNS = ("run_id", "mis_id", "user_id", "action", "outcome", "detail")
 
 
 @dataclass
@@ -84,7 +86,7 @@ class Planner:
                 staged_records.c.mis_id,
                 staged_records.c.role,
                 staged_records.c.list,
-                staged_records.c.fields,
+                sa.type_coerce(staged_records.c.fields, sa.Text).label("fields"),
                 staged_records.c.record_hash,
                 staged_records.c.match_user_id,
                 staged_records.c.person_id,
@@ -145,12 +147,14 @@ class Planner:
         return self._count(A.CREATE, mis_id, None, self._detail(row, values, None))
 
     def _values(self, row: sa.RowMapping) -> dict[str, str | None]:
-        fields: Mapping[str, str | None] = row["fields"] or {}
+        fields: Mapping[str, str | None] = _decoded(row["fields"])
         population = self.maps.get(row["role"])
-        mapped = set(population.fields) if population else set()
+        mapped = population.fields if population else {}
         area = population.area if population else None
-        values = {k: fields.get(k) for k in ("first_name", "last_name")}
-        values |= {k: fields.get(k) for k in ("email", "phone") if k in mapped}
+        values = {"first_name": fields.get("first_name"), "last_name": fields.get("last_name")}
+        for name in ("email", "phone"):
+            if name in mapped:
+                values[name] = fields.get(name)
         return values | {
             "user_type": fields.get("user_type"),
             "site": self.site,
@@ -260,14 +264,25 @@ class Planner:
         )
 
     def _write(self, conn: sa.Connection, lines: Iterable[dict[str, Any]]) -> None:
-        batch: list[dict[str, Any]] = []
+        sql = bulk.insert_sql(conn, "run_log", _LINE_COLUMNS)
+        batch: list[tuple[Any, ...]] = []
         for line in lines:
-            batch.append(line)
+            batch.append(tuple(line[c] for c in _LINE_COLUMNS[:-1])
+                         + (bulk.json_text(line["detail"]),))
             if len(batch) >= CHUNK:
-                conn.execute(sa.insert(run_log), batch)
+                bulk.execute_many(conn, sql, batch)
                 batch = []
-        if batch:
-            conn.execute(sa.insert(run_log), batch)
+        bulk.execute_many(conn, sql, batch)
+
+
+def _decoded(value: Any) -> dict[str, Any]:
+    """A JSON column read as text (SQLite) or already parsed (psycopg); decoded only for
+    records that are not unchanged, with orjson."""
+    if value is None:
+        return {}
+    if isinstance(value, str | bytes):
+        return dict(orjson.loads(value) or {})
+    return dict(value)
 
 
 def _current_values(u: Any) -> list[Any]:

@@ -19,11 +19,11 @@ import sqlalchemy as sa
 from connectkit.models import MISPerson, Role
 from connectkit.plugins.facade import Hooks
 from connectkit.store.tables import overrides, staged_records, users
+from connectkit.sync import bulk
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.keys import user_keys
 from connectkit.sync.mapper import Mapped, PopulationMap
 from connectkit.sync.matching import Match, find_duplicates
-from connectkit.sync.upsert import insert_for
 from connectkit.sync.validate import Issue, Validator
 
 ERROR, DUPLICATE, READY = "error", "duplicate", "ready"
@@ -172,30 +172,33 @@ def _duplicates(
     return {candidates[j]: match for j, match in found.items()}
 
 
+_COLUMNS = (
+    "integration_id", "run_id", "role", "mis_id", "person_id", "list", "fields", "issues",
+    "match_user_id", "match_key", "record_hash",
+)  # fmt: skip
+_JSON = frozenset({"fields", "issues"})
+_KEEP_MERGE = (
+    "staged_records.list = 'ready' AND staged_records.match_user_id IS NOT NULL "
+    "AND excluded.list = 'duplicate'"
+)
+_ON_CONFLICT = (
+    'ON CONFLICT ("integration_id", "mis_id") DO UPDATE SET '
+    '"run_id" = excluded.run_id, "role" = excluded.role, "person_id" = excluded.person_id, '
+    '"fields" = excluded.fields, "issues" = excluded.issues, '
+    '"record_hash" = excluded.record_hash, '
+    f'"list" = CASE WHEN {_KEEP_MERGE} THEN \'ready\' ELSE excluded.list END, '
+    f'"match_user_id" = CASE WHEN {_KEEP_MERGE} THEN staged_records.match_user_id '
+    "ELSE excluded.match_user_id END, "
+    f'"match_key" = CASE WHEN {_KEEP_MERGE} THEN staged_records.match_key '
+    "ELSE excluded.match_key END"
+)
+
+
 def _upsert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert or refresh the page's staged rows; a merge the admin already decided
-    (ready + match_user_id) survives a re-stage that finds the same duplicate."""
-    stmt = insert_for(conn, staged_records)
-    new = stmt.excluded
-    keep_merge = sa.and_(
-        staged_records.c.list == READY,
-        staged_records.c.match_user_id.is_not(None),
-        new.list == DUPLICATE,
-    )
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[staged_records.c.integration_id, staged_records.c.mis_id],
-        set_={
-            "run_id": new.run_id,
-            "role": new.role,
-            "person_id": new.person_id,
-            "fields": new.fields,
-            "issues": new.issues,
-            "record_hash": new.record_hash,
-            "list": sa.case((keep_merge, READY), else_=new.list),
-            "match_user_id": sa.case(
-                (keep_merge, staged_records.c.match_user_id), else_=new.match_user_id
-            ),
-            "match_key": sa.case((keep_merge, staged_records.c.match_key), else_=new.match_key),
-        },
-    )
-    conn.execute(stmt, rows)
+    """Insert or refresh the page's staged rows in one executemany; a merge the admin
+    already decided (ready + match_user_id) survives a re-stage that finds the same
+    duplicate."""
+    sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
+    bulk.execute_many(conn, sql, [
+        tuple(bulk.json_text(r[c]) if c in _JSON else r[c] for c in _COLUMNS) for r in rows
+    ])

@@ -64,6 +64,7 @@ class GenericMapper:
             (self.at[key], kind) for key, kind in GROUP_COLUMNS if key in self.at
         ]
         self._memberships: dict[tuple[str, GroupKind], GroupMembership] = {}
+        self._names = [(key, self.at[key]) for key in _NAMES if key in self.at]
 
     def map_chunk(self, chunk: Sequence[tuple[int, list[str]]]) -> list[Mapped]:
         """Map ``(line, row)`` pairs; every row of a plain export is a person."""
@@ -81,7 +82,7 @@ class GenericMapper:
         person = MISPerson(
             mis_id=mis_id,
             role=self.role,
-            **{key: (row[at[key]].strip() or None) for key in _NAMES if key in at},
+            **{key: (row[column].strip() or None) for key, column in self._names},
             emails=self._labelled("email", row),
             phones=self._labelled("phone", row),
             date_of_birth=self._date(line, row),
@@ -92,7 +93,8 @@ class GenericMapper:
         return Mapped(mis_id, line, row_hash(row), person, row_time)
 
     def _labelled(self, key: str, row: list[str]) -> dict[str, str]:
-        value = row[self.at[key]].strip() if key in self.at else ""
+        column = self.at.get(key)
+        value = row[column].strip() if column is not None else ""
         return {"primary": value} if value else {}
 
     def _groups(self, row: list[str]) -> tuple[GroupMembership, ...]:

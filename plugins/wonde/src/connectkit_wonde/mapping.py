@@ -93,9 +93,16 @@ def _text(value: Any) -> str | None:
 
 
 def _labelled(values: Any) -> dict[str, str]:
+    """The non-blank string values of a labelled block (``emails``, ``phones``), stripped."""
     if not isinstance(values, Mapping):
         return {}
-    return {str(k): v.strip() for k, v in values.items() if isinstance(v, str) and v.strip()}
+    found: dict[str, str] = {}
+    for key, value in values.items():
+        if type(value) is str and value:
+            text = value.strip()
+            if text:
+                found[str(key)] = text
+    return found
 
 
 def _unwrap(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -170,7 +177,7 @@ def map_person(
     contact = contact if isinstance(contact, Mapping) else {}
     invalid: dict[str, str] = {}
     extras = _unwrap(raw)
-    denied = sorted(path for path in set(not_permitted) if _is_null(raw, path))
+    denied = sorted({path for path in not_permitted if _is_null(raw, path)})
     if denied:
         extras["_not_permitted"] = denied
     dob = _safe(record_id, "date_of_birth", parse_date, raw.get("date_of_birth"), invalid)

@@ -2,7 +2,8 @@
 
 roles (1.2), enrollments, demographics, classes and orgs are streamed into it once per
 bundle signature, so reading a page of users needs a few indexed queries, never the
-whole bundle in memory. Rows with ``status = tobedeleted`` are left out.
+whole bundle in memory. Rows with ``status = tobedeleted`` are left out, except roles:
+a user deleted in a delta file still needs its role to be reported as a deletion.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from connectkit_csv_mis.reader import open_csv
 
 FILE_NAME = "csv_mis_oneroster.sqlite"
 _TABLES = {
-    "roles.csv": ("roles", ("userSourcedId", "role", "roleType", "orgSourcedId")),
+    "roles.csv": ("roles", ("userSourcedId", "role", "roleType", "orgSourcedId", "status")),
     "enrollments.csv": ("enrollments", ("userSourcedId", "classSourcedId", "role")),
     "demographics.csv": ("demographics", ("sourcedId", "birthDate")),
     "classes.csv": ("classes", ("sourcedId", "title", "classType", "classCode")),
@@ -73,7 +74,7 @@ class BundleIndex:
     ) -> None:
         with open_csv(bundle.source(file_name), max_line_bytes=max_line_bytes) as csv_file:
             at = columns(csv_file, version, file_name)
-            status = at.get("status")
+            status = at.get("status") if table != "roles" else None
             picks = [at.get(c) for c in cols]
             rows = (
                 tuple(row[i].strip() if i is not None else "" for i in picks)

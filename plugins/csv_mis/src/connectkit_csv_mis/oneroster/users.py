@@ -43,6 +43,12 @@ def role_of(roles: Sequence[tuple[str, str]]) -> Role | None:
     return None
 
 
+def _live_roles(rows: list[tuple[str, ...]]) -> list[tuple[str, str]]:
+    """``(role, roleType)`` of the active role rows; all of them when every one is deleted."""
+    live = [row for row in rows if row[3] != "tobedeleted"] or rows
+    return [(row[0], row[1]) for row in live]
+
+
 class UsersMapper:
     """Maps chunks of ``users.csv`` rows for one role."""
 
@@ -95,10 +101,8 @@ class UsersMapper:
                 mis_id: [(self._cell(row, "role"), "primary")]
                 for (_, row), mis_id in zip(chunk, ids, strict=True)
             }
-        return {
-            key: [(r[0], r[1]) for r in rows]
-            for key, rows in self.index.lookup("roles", ids).items()
-        }
+        found = self.index.lookup("roles", ids)
+        return {key: _live_roles(rows) for key, rows in found.items()}
 
     def _groups(
         self,

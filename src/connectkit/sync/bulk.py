@@ -1,0 +1,44 @@
+"""Bulk statements on the hot path, sent straight to the DB-API driver.
+
+Staging upserts and plan lines are the per-record writes of a run. SQLAlchemy's
+per-row parameter processing (and its JSON bind processor) costs more than the database
+work there, so these statements are plain SQL that SQLite and PostgreSQL both accept
+(``INSERT ... ON CONFLICT ... DO UPDATE SET x = excluded.x``), executed with the
+driver's ``executemany`` and JSON values serialised once with orjson.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import orjson
+import sqlalchemy as sa
+
+
+def json_text(value: Any) -> str | None:
+    """A JSON column value as text (None stays SQL NULL)."""
+    return None if value is None else orjson.dumps(value).decode()
+
+
+def placeholders(conn: sa.Connection, count: int) -> str:
+    """``count`` positional placeholders in the driver's paramstyle."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    return ", ".join([mark] * count)
+
+
+def insert_sql(
+    conn: sa.Connection, table: str, columns: Sequence[str], on_conflict: str = ""
+) -> str:
+    """``INSERT INTO table (columns) VALUES (...) [on_conflict]`` for this driver."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    return (
+        f'INSERT INTO "{table}" ({names}) VALUES ({placeholders(conn, len(columns))})'
+        f"{' ' + on_conflict if on_conflict else ''}"
+    )
+
+
+def execute_many(conn: sa.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run ``sql`` once per row tuple in the connection's transaction."""
+    if rows:
+        conn.exec_driver_sql(sql, list(rows))
