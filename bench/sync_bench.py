@@ -408,7 +408,11 @@ class BenchMIS:
 
 
 def _serve(
-    trust: Trust, pages: dict[str, Path], size: int, role: str, since: datetime | None,
+    trust: Trust,
+    pages: dict[str, Path],
+    size: int,
+    role: str,
+    since: datetime | None,
     cursor: str | None,
 ) -> Iterator[Any]:
     from connectkit.models import PeoplePage, Role
@@ -422,8 +426,9 @@ def _serve(
         # what the MIS answers for "changed since": the changed people, found server-side
         candidates = range(1, trust.people, CHANGE_EVERY) if trust.changed else range(0)
         changed = [i for i in candidates if trust.role(i) == role and trust.updated_at(i) >= since]
-        source = (page_bytes(trust, c, "x", n, size) for n, c in enumerate(_chunks(iter(changed),
-                                                                                  size)))
+        source = (
+            page_bytes(trust, c, "x", n, size) for n, c in enumerate(_chunks(iter(changed), size))
+        )
     for number, page in enumerate(source):
         if number < start:
             continue

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import Engine, func, insert, select
 
 from connectkit import integrations as ig
@@ -410,3 +413,28 @@ def test_scheduled_check_of_every_pending_integration(
         assert ig.get(conn, "Pending A").status is Status.PENDING
         assert ig.get(conn, "Pending B").status is Status.READY
         assert ig.get(conn, "Live School").status is Status.READY
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.sampled_from(list(Status)), max_size=12))
+def test_any_walk_obeys_the_machine_and_logs_every_move(
+    store_engine: Engine, env: Environment, steps: list[Status]
+) -> None:
+    row = _create(store_engine, env, name=f"Walk {uuid.uuid4().hex[:8]}")
+    current = Status.READY
+    moves: list[tuple[str | None, str]] = [(None, "ready")]
+    for target in steps:
+        with store_engine.begin() as conn:
+            try:
+                ig.transition(conn, row.id, target, cause="walk", actor="prop")
+            except StateError:
+                assert target not in ig.ALLOWED[current]
+                continue
+        if target != current:
+            assert target in ig.ALLOWED[current]
+            moves.append((current, target))
+            current = target
+    with store_engine.connect() as conn:
+        assert ig.get(conn, row.id).status is current
+    assert [(e[1], e[2]) for e in _events(store_engine, row.id)] == moves
