@@ -27,8 +27,12 @@ def test_logs_list_runs_and_lines(base: list[str], invoke: Invoke,  # noqa: F811
     assert {k: v for k, v in second["counts"].items() if v} == dict(by_action)
     assert by_action == {"updated": 1, "deactivated": 1, "unchanged": 6}
     human = invoke(*base, "logs", "School", "--run", str(second["run_id"]))
-    assert human.exit_code == 0 and "deactivate" in human.output and "p7" in human.output
+    assert human.exit_code == 0
+    assert "deactivate" in human.output
+    assert "p7" in human.output
     table = invoke(*base, "logs", "School")
-    assert table.exit_code == 0 and "committed" in table.output
+    assert table.exit_code == 0
+    assert "committed" in table.output
     missing = invoke(*base, "logs", "School", "--run", "999")
-    assert missing.exit_code == 3 and "no sync run 999" in missing.output
+    assert missing.exit_code == 3
+    assert "no sync run 999" in missing.output

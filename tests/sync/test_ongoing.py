@@ -167,3 +167,21 @@ def test_dry_run_plan_writes_nothing_to_the_directory(world) -> None:
     real = service.start_run(world.rt, NAME, full=True)
     assert real.counts["updated"] == 1
     assert real.counts["deactivated"] == 1
+
+
+@pytest.mark.parametrize("full", [True, False])
+def test_same_person_under_a_new_mis_id_moves_the_same_user(world, full: bool) -> None:
+    first_sync(world, students=6, staff=0)
+    old = world.fake.people[Role.STUDENT]["S000001"]
+    user = only([u for u in world.users_raw() if u["mis_id"] == "S000001"])
+    world.fake.remove_person(Role.STUDENT, "S000001")
+    world.fake.add_people(Role.STUDENT, [old.model_copy(update={
+        "mis_id": "S999999", "updated_at": world.clock()})])
+    res = service.start_run(world.rt, NAME, full=full)
+    assert res.counts["updated"] == 1
+    assert res.counts["created"] == 0
+    assert res.counts["deactivated"] == 0
+    moved = only([u for u in world.users_raw() if u["person_id"] == old.person_id])
+    assert (moved["id"], moved["mis_id"], moved["active"]) == (user["id"], "S999999", True)
+    line = only([ln for ln in world.lines(res.run_id) if ln["action"] == "update"])
+    assert line["detail"]["diff"]["mis_id"] == ["S000001", "S999999"]

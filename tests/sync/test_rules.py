@@ -40,7 +40,8 @@ def test_a_line_that_fails_is_counted_failed_and_the_rest_commit(world) -> None:
     world.fake.add_people(Role.STUDENT, [person("N1", "New", "One", "n1@x.org"),
                                          person("N2", "New", "Two", "n2@x.org")])
     held = service.start_run(world.rt, NAME)
-    assert held.status == "on_hold" and held.planned["create"] == 2
+    assert held.status == "on_hold"
+    assert held.planned["create"] == 2
     # between plan and approval someone links a user to N1 by hand: its create must fail
     with world.engine.begin() as conn:
         conn.execute(sa.insert(users).values(
@@ -49,8 +50,10 @@ def test_a_line_that_fails_is_counted_failed_and_the_rest_commit(world) -> None:
             updated_at=world.clock()))
     res = service.approve(world.rt, NAME)
     assert res.status == "committed"
-    assert res.counts["failed"] == 1 and res.counts["created"] == 1
+    assert res.counts["failed"] == 1
+    assert res.counts["created"] == 1
     assert res.counts["deactivated"] == 3
     failed = [ln for ln in world.lines(res.run_id) if ln["outcome"] == "failed"]
-    assert [ln["mis_id"] for ln in failed] == ["N1"] and "error" in failed[0]["detail"]
+    assert [ln["mis_id"] for ln in failed] == ["N1"]
+    assert "error" in failed[0]["detail"]
     _assert_counts_equal_lines(world, res.run_id, res.counts)

@@ -1,67 +1,20 @@
 """``connectkit integrations list | show``: status, health and counts per integration.
 
 Other modules add actions to this group (``integrations_manage_cmd`` looks it up as
-``main.commands["integrations"]``). Counts come from two grouped queries, however many
-integrations there are: staged records per list and directory users linked.
+``main.commands["integrations"]``). Counts come from :mod:`connectkit.overview`
+(one grouped query per figure, however many integrations there are).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import click
-from sqlalchemy import Connection, func, select
 
 from connectkit import integrations
 from connectkit.cli.common import emit, get_app
+from connectkit.overview import last_run, staged_counts, synced_counts
 from connectkit.secrets import mask
-from connectkit.store.tables import staged_records, sync_runs, users
-
-LISTS = ("error", "duplicate", "ready")
-
-
-def staged_counts(conn: Connection, ids: Sequence[int]) -> dict[int, dict[str, int]]:
-    """Per integration id: how many staged records wait in each list."""
-    out: dict[int, dict[str, int]] = {i: dict.fromkeys(LISTS, 0) for i in ids}
-    query = (
-        select(staged_records.c.integration_id, staged_records.c.list, func.count())
-        .where(staged_records.c.integration_id.in_(ids))
-        .group_by(staged_records.c.integration_id, staged_records.c.list)
-    )
-    for integration_id, name, count in conn.execute(query):
-        out[integration_id][name] = int(count)
-    return out
-
-
-def synced_counts(conn: Connection, ids: Sequence[int]) -> dict[int, int]:
-    """Per integration id: directory users linked to it (created or merged from the MIS)."""
-    query = (
-        select(users.c.integration_id, func.count())
-        .where(users.c.integration_id.in_(ids))
-        .group_by(users.c.integration_id)
-    )
-    found = {int(i): int(n) for i, n in conn.execute(query)}
-    return {i: found.get(i, 0) for i in ids}
-
-
-def last_run(conn: Connection, integration_id: int) -> dict[str, Any] | None:
-    """The newest sync run of an integration (id, kind, status, phase, times), or None."""
-    query = (
-        select(
-            sync_runs.c.id,
-            sync_runs.c.kind,
-            sync_runs.c.status,
-            sync_runs.c.phase,
-            sync_runs.c.started_at,
-            sync_runs.c.finished_at,
-        )
-        .where(sync_runs.c.integration_id == integration_id)
-        .order_by(sync_runs.c.id.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
 
 
 def _summary(
@@ -75,6 +28,7 @@ def _summary(
         "errors": staged["error"],
         "duplicates": staged["duplicate"],
         "ready": staged["ready"],
+        "skipped": staged["skipped"],
         "users_synced": synced,
         "last_full_sync_at": row.last_full_sync_at,
     }

@@ -70,12 +70,39 @@ class Planner:
             if not rows:
                 return
             last = rows[-1]["id"]
-            merges = _users_by_id(
-                conn,
-                [r["match_user_id"] for r in rows if r["match_user_id"] and r["linked_id"] is None],
-            )
+            unlinked = [r for r in rows if r["linked_id"] is None and r["skipped"] is None]
+            merges = _users_by_id(conn, [r["match_user_id"] for r in unlinked
+                                         if r["match_user_id"]])
+            moved = self._users_by_person(conn, [r["person_id"] for r in unlinked
+                                                 if r["person_id"]])
             for row in rows:
-                yield self._line(row, merges.get(row["match_user_id"]))
+                yield self._line(row, merges.get(row["match_user_id"]),
+                                 moved.get(row["person_id"]))
+
+    def _users_by_person(
+        self, conn: sa.Connection, person_ids: Sequence[str]
+    ) -> dict[str, sa.RowMapping]:
+        """Users of this integration with these stable person ids whose old MIS record
+        was not staged by this run: a re-enrolment under a new MIS id (R4.1)."""
+        if not person_ids:
+            return {}
+        old_seen = sa.select(staged_records.c.id).where(
+            staged_records.c.integration_id == self.integration_id,
+            staged_records.c.run_id == self.run_id,
+            staged_records.c.mis_id == users.c.mis_id,
+        )
+        query = (
+            sa.select(users.c.id, users.c.person_id, users.c.mis_id, users.c.active,
+                      *_current_values(users))
+            .select_from(
+                users.outerjoin(user_types, user_types.c.id == users.c.user_type_id)
+                .outerjoin(sites, sites.c.id == users.c.site_id)
+                .outerjoin(areas, areas.c.id == users.c.area_id)
+            )
+            .where(users.c.integration_id == self.integration_id,
+                   users.c.person_id.in_(sorted(set(person_ids))), ~sa.exists(old_seen))
+        )
+        return {row["person_id"]: row for row in conn.execute(query).mappings()}
 
     def _staged_chunk(self, after: int) -> sa.Select[Any]:
         linked = users.alias("linked")
@@ -127,7 +154,10 @@ class Planner:
             .limit(CHUNK)
         )
 
-    def _line(self, row: sa.RowMapping, merge_into: sa.RowMapping | None) -> dict[str, Any]:
+    def _line(
+        self, row: sa.RowMapping, merge_into: sa.RowMapping | None,
+        moved: sa.RowMapping | None = None,
+    ) -> dict[str, Any]:
         mis_id = row["mis_id"]
         if row["skipped"] is not None:
             return self._count(A.SKIP, mis_id, None, None)
@@ -141,6 +171,11 @@ class Planner:
             detail = self._detail(row, values, row)
             action = A.UPDATE if detail["diff"] else A.UNCHANGED
             return self._count(action, mis_id, uid, detail if detail["diff"] else None)
+        if moved is not None:
+            detail = self._detail(row, values, moved)
+            detail["diff"]["mis_id"] = [moved["mis_id"], mis_id]
+            action = A.UPDATE if moved["active"] else A.RESTORE
+            return self._count(action, mis_id, moved["id"], detail)
         if row["match_user_id"] is not None and merge_into is not None:
             detail = self._detail(row, values, merge_into)
             return self._count(A.MERGE, mis_id, merge_into["id"], detail)
@@ -209,7 +244,13 @@ class Planner:
         )
         if self.policy == "deactivate":
             query = query.where(users.c.active.is_(True))
-        return query
+        # a person staged this run under a new MIS id is moved, not removed
+        same_person = sa.select(staged_records.c.id).where(
+            staged_records.c.integration_id == self.integration_id,
+            staged_records.c.run_id == self.run_id,
+            staged_records.c.person_id == users.c.person_id,
+        )
+        return query.where(~sa.exists(same_person))
 
     def _absent(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
         """Full reconciliation: linked users whose MIS record this run did not see."""
@@ -267,8 +308,7 @@ class Planner:
         sql = bulk.insert_sql(conn, "run_log", _LINE_COLUMNS)
         batch: list[tuple[Any, ...]] = []
         for line in lines:
-            batch.append(tuple(line[c] for c in _LINE_COLUMNS[:-1])
-                         + (bulk.json_text(line["detail"]),))
+            batch.append((*(line[c] for c in _LINE_COLUMNS[:-1]), bulk.json_text(line["detail"])))
             if len(batch) >= CHUNK:
                 bulk.execute_many(conn, sql, batch)
                 batch = []

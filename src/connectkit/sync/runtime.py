@@ -40,7 +40,7 @@ class Runtime:
     engine: Engine
     env: Environment
     worker: str = field(default_factory=default_worker)
-    lease_seconds: float = 120.0
+    lease_seconds: float = 300.0
     clock: Callable[[], datetime] = utcnow
     actor: str = "system"
     batch: int = 1000

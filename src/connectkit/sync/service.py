@@ -32,6 +32,10 @@ from connectkit.sync.runtime import Runtime
 KINDS = ("manual", "scheduled", "first", "reconcile")
 RECONCILE_EVERY = timedelta(days=7)
 """A run is a full reconciliation when the last one is older than this (R4.7)."""
+DELTA_OVERLAP = timedelta(minutes=5)
+"""Changed-since runs look this far before the last run's start, so a record changed
+while that run was reading (or stamped by an MIS clock slightly behind ours) is not
+missed; re-reading an unchanged record costs nothing (it plans as ``unchanged``)."""
 
 
 def start_run(
@@ -291,7 +295,7 @@ def _mode(
     stale = last_full is None or now - last_full >= RECONCILE_EVERY
     if full or kind in ("first", "reconcile") or not delta or stale:
         return True, None
-    since = max(t for t in (last_full, last_delta) if t is not None)
+    since = max(t for t in (last_full, last_delta) if t is not None) - DELTA_OVERLAP
     return False, since.isoformat()
 
 

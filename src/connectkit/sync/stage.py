@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from connectkit.models import MISPerson, Role
 from connectkit.plugins.facade import Hooks
-from connectkit.store.tables import overrides, staged_records, users
+from connectkit.store.tables import overrides, users
 from connectkit.sync import bulk
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.keys import user_keys
