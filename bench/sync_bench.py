@@ -33,10 +33,12 @@ import argparse
 import contextlib
 import hashlib
 import shutil
+import signal
 import sys
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -488,6 +490,26 @@ def seed_directory(engine: sa.Engine, trust: Trust, batch: int = 5000) -> int:
     return planted
 
 
+class PhaseTimeout(Exception):
+    """An engine phase ran past ``--phase-timeout``; its figure is reported missing."""
+
+
+@contextmanager
+def deadline(seconds: int, phase: str) -> Iterator[None]:
+    """Raise PhaseTimeout inside the phase after ``seconds`` (SIGALRM; 0 = no limit)."""
+
+    def expire(_signum: int, _frame: Any) -> None:
+        raise PhaseTimeout(f"{phase} did not finish within {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 def _listed(conn: sa.Connection, review: Any, integration_id: int, name: str) -> list[str]:
     found: list[str] = []
     after = None
@@ -527,7 +549,12 @@ def skip_all(engine: sa.Engine, integration_id: int, errors: list[str], dups: li
 
 
 def engine_figures(
-    engine: sa.Engine, trust: Trust, pages: dict[str, Path], page_size: int, state: Path
+    engine: sa.Engine,
+    trust: Trust,
+    pages: dict[str, Path],
+    page_size: int,
+    state: Path,
+    timeout: int,
 ) -> dict[str, Any]:
     """Time the engine phases through the service API (what the CLI and HTTP API call)."""
     from connectkit import integrations as lifecycle
@@ -556,33 +583,39 @@ def engine_figures(
     out["directory_seed_s"] = round(time.perf_counter() - start, 3)
     rt = Runtime(engine=engine, env=env, actor="bench", worker="bench:1")
     watch = Stopwatch()
-    with watch.lap("staging"):
-        first = service.start_run(rt, NAME)
-    out["first_run"] = {"status": first.status, "errors": first.errors,
-                        "duplicates": first.duplicates, "ready": first.ready}  # fmt: skip
-    out["rss_after_staging_mb"] = rss_mb()
-    with engine.connect() as conn:
-        errors = _listed(conn, review, row.id, "error")
-        dups = _listed(conn, review, row.id, "duplicate")
-    with watch.lap("review_skips"):
-        skip_all(engine, row.id, errors, dups)
-    with watch.lap("commit"):
-        committed = service.confirm(rt, NAME)
-    out["commit_counts"] = committed.counts
-    rows_committed = sum(committed.counts.values())
-    with watch.lap("unchanged_rerun"):
-        rerun = service.start_run(rt, NAME, kind="manual", full=True)
-    out["unchanged_rerun_counts"] = {k: v for k, v in rerun.counts.items() if v}
-    trust.changed = True
-    with watch.lap("delta_run"):
-        delta = service.start_run(rt, NAME, kind="manual")
-        if delta.status == "on_hold":
-            out["delta_held"] = delta.held
-            delta = service.approve(rt, NAME)
-    out["delta_counts"] = {k: v for k, v in delta.counts.items() if v}
-    out["fetches"] = mis.fetched
+    missing: dict[str, str] = {}
+    out["missing"] = missing
     out["laps_s"] = watch.laps
-    out["rows_committed"] = rows_committed
+    try:
+        with deadline(timeout, "staging"), watch.lap("staging"):
+            first = service.start_run(rt, NAME)
+        out["first_run"] = {"status": first.status, "errors": first.errors,
+                            "duplicates": first.duplicates, "ready": first.ready}  # fmt: skip
+        out["rss_after_staging_mb"] = rss_mb()
+        with engine.connect() as conn:
+            errors = _listed(conn, review, row.id, "error")
+            dups = _listed(conn, review, row.id, "duplicate")
+        with watch.lap("review_skips"):
+            skip_all(engine, row.id, errors, dups)
+        with deadline(timeout, "commit"), watch.lap("commit"):
+            committed = service.confirm(rt, NAME)
+        out["commit_counts"] = committed.counts
+        out["rows_committed"] = sum(committed.counts.values())
+        with deadline(timeout, "unchanged_rerun"), watch.lap("unchanged_rerun"):
+            rerun = service.start_run(rt, NAME, kind="manual", full=True)
+        out["unchanged_rerun_counts"] = {k: v for k, v in rerun.counts.items() if v}
+        trust.changed = True
+        with deadline(timeout, "delta_run"), watch.lap("delta_run"):
+            delta = service.start_run(rt, NAME, kind="manual")
+            if delta.status == "on_hold":
+                out["delta_held"] = delta.held
+                delta = service.approve(rt, NAME)
+        out["delta_counts"] = {k: v for k, v in delta.counts.items() if v}
+    except PhaseTimeout as exc:
+        phase = str(exc).split(" ", 1)[0]
+        watch.laps.pop(phase, None)
+        missing[phase] = str(exc)
+    out["fetches"] = mis.fetched
     return out
 
 
@@ -600,6 +633,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--store", help="store URL (default: a scratch SQLite file)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--validator-sample", type=int, default=20_000)
+    parser.add_argument("--phase-timeout", type=int, default=900,
+                        help="seconds an engine phase may take before it is reported missing")
     parser.add_argument("--skip-engine", action="store_true", help="floors and validator only")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
@@ -629,7 +664,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.skip_engine:
             missing["engine"] = "--skip-engine given"
         else:
-            engine_out = engine_figures(engine, trust, pages, args.page_size, folder / "state")
+            engine_out = engine_figures(
+                engine, trust, pages, args.page_size, folder / "state", args.phase_timeout
+            )
+            missing.update(engine_out.pop("missing", {}))
         laps = engine_out.get("laps_s", {})
         staging, commit = laps.get("staging"), laps.get("commit")
         full = staging + commit if staging is not None and commit is not None else None

@@ -10,6 +10,7 @@ driver's ``executemany`` and JSON values serialised once with orjson.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -19,6 +20,14 @@ import sqlalchemy as sa
 def json_text(value: Any) -> str | None:
     """A JSON column value as text (None stays SQL NULL)."""
     return None if value is None else orjson.dumps(value).decode()
+
+
+def timestamp(conn: sa.Connection, value: datetime) -> Any:
+    """A UTC timestamp as the driver should receive it: SQLAlchemy's SQLite text format
+    (so ORM-level reads parse it), a datetime for PostgreSQL."""
+    if conn.dialect.name == "sqlite":
+        return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return value
 
 
 def placeholders(conn: sa.Connection, count: int) -> str:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from connectkit.store.tables import areas, run_log, sites, staged_records, user_types, users
 from connectkit.sync import actions as A
-from connectkit.sync import killpoint, runs
+from connectkit.sync import bulk, killpoint, runs
 from connectkit.sync.keys import user_keys
 from connectkit.sync.runtime import Runtime
 
@@ -33,12 +33,13 @@ def commit(
 ) -> None:
     """Execute every still-planned line of ``run_id``."""
     _settle_no_ops(rt, run_id, integration_id)
-    done = 0
+    done = after = 0
     while True:
         with rt.engine.connect() as conn:
-            lines = _next_lines(conn, run_id, rt.batch)
+            lines = _next_lines(conn, run_id, after, rt.batch)
         if not lines:
             return
+        after = lines[-1]["id"]
         try:
             with rt.engine.begin() as conn:
                 _apply(conn, integration_id, lines, rt.clock())
@@ -72,10 +73,12 @@ def _settle_no_ops(rt: Runtime, run_id: int, integration_id: int) -> None:
         _fence(rt, conn, run_id)
 
 
-def _next_lines(conn: sa.Connection, run_id: int, limit: int) -> list[Line]:
+def _next_lines(conn: sa.Connection, run_id: int, after: int, limit: int) -> list[Line]:
+    """The next planned lines after line id ``after`` (keyset: no rescans of done lines)."""
     query = (
         sa.select(run_log)
-        .where(run_log.c.run_id == run_id, run_log.c.outcome == A.PLANNED)
+        .where(run_log.c.run_id == run_id, run_log.c.id > after,
+               run_log.c.outcome == A.PLANNED)
         .order_by(run_log.c.id)
         .limit(limit)
     )
@@ -190,18 +193,27 @@ def _create(
     targets: _Targets,
     now: datetime,
 ) -> dict[int, int]:
-    """Insert new users; returns ``{line id: new user id}``."""
+    """Insert new users (one driver-level executemany per column set, then one indexed
+    select of their ids by MIS id); returns ``{line id: new user id}``."""
     if not lines:
         return {}
-    created: dict[int, int] = {}
+    stamp = bulk.timestamp(conn, now)
     for group in _homogeneous(lines, lambda ln: _row(integration_id, ln, targets, now)):
-        rows = [row | {"created_at": now} for _line, row in group]
-        result = conn.execute(
-            sa.insert(users).returning(users.c.id, sort_by_parameter_order=True), rows
+        columns = sorted(group[0][1])
+        sql = bulk.insert_sql(conn, "users", [*columns, "created_at"])
+        rows = [
+            (*(stamp if c == "updated_at" else row[c] for c in columns), stamp)
+            for _line, row in group
+        ]
+        bulk.execute_many(conn, sql, rows)
+    found = conn.execute(
+        sa.select(users.c.mis_id, users.c.id).where(
+            users.c.integration_id == integration_id,
+            users.c.mis_id.in_([line["mis_id"] for line in lines]),
         )
-        for (line, _row_values), user_id in zip(group, result.scalars(), strict=True):
-            created[line["id"]] = int(user_id)
-    return created
+    )
+    ids = {mis_id: user_id for mis_id, user_id in found}
+    return {line["id"]: int(ids[line["mis_id"]]) for line in lines}
 
 
 def _update(

@@ -40,6 +40,8 @@ class Planner:
     """Compiled mapping by role value (decides which directory fields are imported)."""
     counts: dict[str, int] = field(default_factory=dict)
     removals_by_type: dict[str, int] = field(default_factory=dict)
+    moved: set[int] = field(default_factory=set)
+    """Users relinked to a new MIS id by this plan (never also removed by it)."""
 
     def plan(self, conn: sa.Connection, deletions: Iterable[MISDeletion] = ()) -> dict[str, Any]:
         """Write the plan; returns the summary stored in ``sync_runs.plan_summary``."""
@@ -172,6 +174,7 @@ class Planner:
             action = A.UPDATE if detail["diff"] else A.UNCHANGED
             return self._count(action, mis_id, uid, detail if detail["diff"] else None)
         if moved is not None:
+            self.moved.add(int(moved["id"]))
             detail = self._detail(row, values, moved)
             detail["diff"]["mis_id"] = [moved["mis_id"], mis_id]
             action = A.UPDATE if moved["active"] else A.RESTORE
@@ -244,13 +247,7 @@ class Planner:
         )
         if self.policy == "deactivate":
             query = query.where(users.c.active.is_(True))
-        # a person staged this run under a new MIS id is moved, not removed
-        same_person = sa.select(staged_records.c.id).where(
-            staged_records.c.integration_id == self.integration_id,
-            staged_records.c.run_id == self.run_id,
-            staged_records.c.person_id == users.c.person_id,
-        )
-        return query.where(~sa.exists(same_person))
+        return query
 
     def _absent(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
         """Full reconciliation: linked users whose MIS record this run did not see."""
@@ -264,7 +261,9 @@ class Planner:
         )
         query = self._removal_query().where(~sa.exists(seen))
         for row in _chunked(conn, query):
-            yield self._removal(action, row, "absent from the MIS")
+            line = self._removal(action, row, "absent from the MIS")
+            if line is not None:
+                yield line
 
     def _deleted(
         self, conn: sa.Connection, deletions: Iterable[MISDeletion]
@@ -295,9 +294,13 @@ class Planner:
         back = set(conn.execute(staged_now).scalars())
         query = self._removal_query().where(users.c.mis_id.in_(sorted(set(mis_ids) - back)))
         for row in conn.execute(query).mappings().all():
-            yield self._removal(action, row, "deleted in the MIS")
+            line = self._removal(action, row, "deleted in the MIS")
+            if line is not None:
+                yield line
 
-    def _removal(self, action: str, row: sa.RowMapping, reason: str) -> dict[str, Any]:
+    def _removal(self, action: str, row: sa.RowMapping, reason: str) -> dict[str, Any] | None:
+        if row["id"] in self.moved:  # re-enrolled under a new MIS id: moved, not removed
+            return None
         kind = row["user_type"] or "(none)"
         self.removals_by_type[kind] = self.removals_by_type.get(kind, 0) + 1
         return self._count(

@@ -22,7 +22,7 @@ from connectkit.models import (
     MISPerson,
     Role,
 )
-from connectkit_wonde.parse import parse_date, parse_datetime, relation, relation_list
+from connectkit_wonde.parse import parse_date, parse_datetime, relation
 
 log = logging.getLogger("connectkit_wonde")
 
@@ -37,7 +37,6 @@ _KINDS = {
     "STAFF_GROUP": GroupKind.STAFF,
     "CLASS": GroupKind.CLASS,
 }
-_HEAVY = frozenset({"photo"})
 
 PERSON_FIELDS = (
     "first_name",
@@ -88,7 +87,7 @@ def group_kind(raw_type: Any) -> GroupKind:
 def _text(value: Any) -> str | None:
     if value is None:
         return None
-    text = str(value).strip()
+    text = (value if type(value) is str else str(value)).strip()
     return text or None
 
 
@@ -96,21 +95,16 @@ def _labelled(values: Any) -> dict[str, str]:
     """The non-blank string values of a labelled block (``emails``, ``phones``), stripped."""
     if not isinstance(values, Mapping):
         return {}
-    found: dict[str, str] = {}
-    for key, value in values.items():
-        if type(value) is str and value:
-            text = value.strip()
-            if text:
-                found[str(key)] = text
-    return found
+    return {
+        str(key): text
+        for key, value in values.items()
+        if type(value) is str and (text := value.strip())
+    }
 
 
 def _unwrap(raw: Mapping[str, Any]) -> dict[str, Any]:
-    return {
-        k: (v["data"] if type(v) is dict and "data" in v else v)
-        for k, v in raw.items()
-        if k not in _HEAVY
-    }
+    """A copy of ``raw`` with every relation unwrapped (``{"data": x}`` -> ``x``)."""
+    return {k: (v["data"] if type(v) is dict and "data" in v else v) for k, v in raw.items()}
 
 
 _MEMBERSHIPS: dict[tuple[str, GroupKind], GroupMembership] = {}
@@ -127,26 +121,33 @@ def membership(group_id: str, kind: GroupKind) -> GroupMembership:
     return found
 
 
-def _memberships(raw: Mapping[str, Any], role: Role) -> tuple[GroupMembership, ...]:
+_NAMED = (
+    ("year", GroupKind.YEAR),
+    ("registration", GroupKind.REGISTRATION),
+    ("house", GroupKind.HOUSE),
+)
+
+
+def _memberships(values: Mapping[str, Any], role: Role) -> tuple[GroupMembership, ...]:
+    """Memberships from a record whose relations are already unwrapped."""
     found: dict[str, GroupMembership] = {}
-    for name, kind in (
-        ("year", GroupKind.YEAR),
-        ("registration", GroupKind.REGISTRATION),
-        ("house", GroupKind.HOUSE),
-    ):
-        item = relation(raw.get(name))
+    for name, kind in _NAMED:
+        item = values.get(name)
         if isinstance(item, dict) and item.get("id"):
             ident = str(item["id"])
-            found.setdefault(ident, membership(ident, kind))
-    for group in relation_list(raw.get("groups")):
+            if ident not in found:
+                found[ident] = membership(ident, kind)
+    groups = values.get("groups")
+    for group in groups if isinstance(groups, list) else ([groups] if groups else []):
         if isinstance(group, dict) and group.get("id"):
-            kind = group_kind(group.get("type"))
-            if role is Role.STAFF and kind is GroupKind.OTHER:
-                kind = GroupKind.STAFF
             ident = str(group["id"])
-            found.setdefault(ident, membership(ident, kind))
-        elif isinstance(group, str):
-            found.setdefault(group, membership(group, GroupKind.OTHER))
+            if ident not in found:
+                kind = group_kind(group.get("type"))
+                if role is Role.STAFF and kind is GroupKind.OTHER:
+                    kind = GroupKind.STAFF
+                found[ident] = membership(ident, kind)
+        elif isinstance(group, str) and group not in found:
+            found[group] = membership(group, GroupKind.OTHER)
     return tuple(found.values())
 
 
@@ -173,44 +174,44 @@ def map_person(
     if record_id is None:
         log.warning("Wonde %s record without an id skipped (mis_id %r)", role, raw.get("mis_id"))
         return None
-    contact = relation(raw.get("contact_details"))
-    contact = contact if isinstance(contact, Mapping) else {}
-    invalid: dict[str, str] = {}
     extras = _unwrap(raw)
-    denied = sorted({path for path in not_permitted if _is_null(raw, path)})
+    photo = extras.pop("photo", None)
+    contact = extras.get("contact_details")
+    if not isinstance(contact, dict):
+        contact = {}
+    invalid: dict[str, str] = {}
+    denied = [path for path in not_permitted if _is_null(extras, path)]
     if denied:
-        extras["_not_permitted"] = denied
+        extras["_not_permitted"] = sorted(set(denied))
     dob = _safe(record_id, "date_of_birth", parse_date, raw.get("date_of_birth"), invalid)
     updated = _safe(record_id, "updated_at", parse_datetime, raw.get("updated_at"), invalid)
     if invalid:
         extras["_invalid"] = invalid
+    forename, surname = _text(raw.get("forename")), _text(raw.get("surname"))
     return MISPerson(
         mis_id=record_id,
         role=role,
         person_id=_text(raw.get("upi")),
         mis_code=_text(raw.get("mis_id")),
-        first_name=_text(raw.get("legal_forename")) or _text(raw.get("forename")),
-        last_name=_text(raw.get("legal_surname")) or _text(raw.get("surname")),
-        preferred_first_name=_text(raw.get("forename")),
-        preferred_last_name=_text(raw.get("surname")),
+        first_name=_text(raw.get("legal_forename")) or forename,
+        last_name=_text(raw.get("legal_surname")) or surname,
+        preferred_first_name=forename,
+        preferred_last_name=surname,
         middle_names=_text(raw.get("middle_names")),
         emails=_labelled(contact.get("emails")),
         phones=_labelled(contact.get("phones")),
         date_of_birth=dob,
-        groups=_memberships(raw, role),
-        photo_hash=_photo_hash(raw),
+        groups=_memberships(extras, role),
+        photo_hash=_text(photo.get("hash")) if isinstance(photo, dict) else None,
         updated_at=updated,
         extras=extras,
     )
 
 
-def _photo_hash(raw: Mapping[str, Any]) -> str | None:
-    photo = relation(raw.get("photo"))
-    return _text(photo.get("hash")) if isinstance(photo, Mapping) else None
-
-
 def _is_null(raw: Mapping[str, Any], path: str) -> bool:
     """True when ``path`` is present in ``raw`` and null (an absent key is not null)."""
+    if "." not in path:
+        return path in raw and relation(raw[path]) is None
     value: Any = raw
     for part in path.split("."):
         if not isinstance(value, Mapping) or part not in value:

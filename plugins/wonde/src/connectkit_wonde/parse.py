@@ -38,10 +38,16 @@ def parse_datetime(value: Any) -> datetime | None:
         return None
     zone: Any = UTC
     if isinstance(value, dict):
-        zone = _zone(value.get("timezone"))
-        value = value.get("date")
-        if value is None:
+        raw = value.get("date")
+        if raw is None:
             return None
+        if value.get("timezone") == "UTC" and type(raw) is str and len(raw) == 26:
+            try:  # the common case, "2023-07-24 13:05:36.000000" in UTC
+                return datetime.fromisoformat(raw).replace(tzinfo=UTC)
+            except ValueError:
+                pass
+        zone = _zone(value.get("timezone"))
+        value = raw
     if not isinstance(value, str):
         raise ValueError(f"not a date: {value!r}")
     text = value.strip().replace("Z", "+00:00")
