@@ -185,10 +185,16 @@ def render_table(
         table.add_column(col.replace("_", " "))
     for row in rows:
         table.add_row(*(_cell(row.get(col)) for col in cols))
-    width = max(shutil.get_terminal_size((120, 24)).columns, 80)
     out = io.StringIO()
-    Console(file=out, width=width, force_terminal=False, color_system=None).print(table)
+    Console(file=out, width=_table_width(), force_terminal=False, color_system=None).print(table)
     return out.getvalue().rstrip("\n")
+
+
+def _table_width() -> int:
+    """The terminal's width; when output goes to a pipe or file, wide enough not to wrap."""
+    if sys.stdout.isatty():
+        return max(shutil.get_terminal_size((120, 24)).columns, 80)
+    return 240
 
 
 def emit(

@@ -67,8 +67,11 @@ class Planner:
 
     def _record_lines(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
         last = 0
+        sql = _staged_chunk_sql(conn)
         while True:
-            rows = conn.execute(self._staged_chunk(last)).mappings().all()
+            params = (self.integration_id, self.integration_id, self.integration_id, last,
+                      self.run_id, CHUNK)
+            rows = _dicts(conn.exec_driver_sql(sql, params))
             if not rows:
                 return
             last = rows[-1]["id"]
@@ -106,59 +109,9 @@ class Planner:
         )
         return {row["person_id"]: row for row in conn.execute(query).mappings()}
 
-    def _staged_chunk(self, after: int) -> sa.Select[Any]:
-        linked = users.alias("linked")
-        current = _current_values(linked)
-        return (
-            sa.select(
-                staged_records.c.id,
-                staged_records.c.mis_id,
-                staged_records.c.role,
-                staged_records.c.list,
-                sa.type_coerce(staged_records.c.fields, sa.Text).label("fields"),
-                staged_records.c.record_hash,
-                staged_records.c.match_user_id,
-                staged_records.c.person_id,
-                skips.c.mis_id.label("skipped"),
-                linked.c.id.label("linked_id"),
-                linked.c.active.label("linked_active"),
-                linked.c.record_hash.label("linked_hash"),
-                *current,
-            )
-            .select_from(
-                staged_records.outerjoin(
-                    skips,
-                    sa.and_(
-                        skips.c.integration_id == self.integration_id,
-                        skips.c.mis_id == staged_records.c.mis_id,
-                    ),
-                )
-                .outerjoin(
-                    linked,
-                    sa.and_(
-                        linked.c.integration_id == self.integration_id,
-                        linked.c.mis_id == staged_records.c.mis_id,
-                    ),
-                )
-                .outerjoin(user_types, user_types.c.id == linked.c.user_type_id)
-                .outerjoin(sites, sites.c.id == linked.c.site_id)
-                .outerjoin(areas, areas.c.id == linked.c.area_id)
-            )
-            .where(staged_records.c.integration_id == self.integration_id)
-            .where(staged_records.c.id > after)
-            .where(
-                sa.or_(
-                    staged_records.c.list == "ready",
-                    sa.and_(skips.c.mis_id.is_not(None), staged_records.c.run_id == self.run_id),
-                )
-            )
-            .order_by(staged_records.c.id)
-            .limit(CHUNK)
-        )
-
     def _line(
-        self, row: sa.RowMapping, merge_into: sa.RowMapping | None,
-        moved: sa.RowMapping | None = None,
+        self, row: Mapping[str, Any], merge_into: Mapping[str, Any] | None,
+        moved: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
         mis_id = row["mis_id"]
         if row["skipped"] is not None:
@@ -184,7 +137,7 @@ class Planner:
             return self._count(A.MERGE, mis_id, merge_into["id"], detail)
         return self._count(A.CREATE, mis_id, None, self._detail(row, values, None))
 
-    def _values(self, row: sa.RowMapping) -> dict[str, str | None]:
+    def _values(self, row: Mapping[str, Any]) -> dict[str, str | None]:
         fields: Mapping[str, str | None] = _decoded(row["fields"])
         population = self.maps.get(row["role"])
         mapped = population.fields if population else {}
@@ -203,9 +156,9 @@ class Planner:
 
     def _detail(
         self,
-        row: sa.RowMapping,
+        row: Mapping[str, Any],
         values: Mapping[str, str | None],
-        current: sa.RowMapping | None,
+        current: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
         detail: dict[str, Any] = {
             "role": row["role"],
@@ -238,11 +191,15 @@ class Planner:
     def _removal_action(self) -> str | None:
         return {"delete": A.DELETE, "deactivate": A.DEACTIVATE}.get(self.policy)
 
-    def _removal_query(self) -> sa.Select[Any]:
+    def _removal_query(self, by_id: bool = False) -> sa.Select[Any]:
+        """Linked users that may be removed. ``by_id``: the caller pages through them in id
+        order, so the integration filter must not steer SQLite onto the (integration_id,
+        mis_id) index (every chunk would then re-read and sort all linked users)."""
+        owner = users.c.integration_id + 0 if by_id else users.c.integration_id
         query = (
             sa.select(users.c.id, users.c.mis_id, user_types.c.name.label("user_type"))
             .select_from(users.outerjoin(user_types, user_types.c.id == users.c.user_type_id))
-            .where(users.c.integration_id == self.integration_id)
+            .where(owner == self.integration_id)
             .order_by(users.c.id)
         )
         if self.policy == "deactivate":
@@ -259,7 +216,7 @@ class Planner:
             staged_records.c.run_id == self.run_id,
             staged_records.c.mis_id == users.c.mis_id,
         )
-        query = self._removal_query().where(~sa.exists(seen))
+        query = self._removal_query(by_id=True).where(~sa.exists(seen))
         for row in _chunked(conn, query):
             line = self._removal(action, row, "absent from the MIS")
             if line is not None:
@@ -326,6 +283,40 @@ def _decoded(value: Any) -> dict[str, Any]:
     if isinstance(value, str | bytes):
         return dict(orjson.loads(value) or {})
     return dict(value)
+
+
+_STAGED_CHUNK = """
+SELECT s.id, s.mis_id, s.role, s.list, s.fields, s.record_hash, s.match_user_id,
+       s.person_id, k.mis_id AS skipped, u.id AS linked_id, u.active AS linked_active,
+       u.record_hash AS linked_hash, u.first_name AS cur_first_name,
+       u.last_name AS cur_last_name, u.email AS cur_email, u.phone AS cur_phone,
+       t.name AS cur_user_type, si.name AS cur_site, a.name AS cur_area,
+       u.person_id AS cur_person_id, u.mis_code AS cur_mis_code
+FROM staged_records AS s
+LEFT OUTER JOIN skips AS k ON k.integration_id = {p} AND k.mis_id = s.mis_id
+LEFT OUTER JOIN users AS u ON u.integration_id = {p} AND u.mis_id = s.mis_id
+LEFT OUTER JOIN user_types AS t ON t.id = u.user_type_id
+LEFT OUTER JOIN sites AS si ON si.id = u.site_id
+LEFT OUTER JOIN areas AS a ON a.id = u.area_id
+WHERE +s.integration_id = {p} AND s.id > {p}
+  AND (s.list = 'ready' OR (k.mis_id IS NOT NULL AND s.run_id = {p}))
+ORDER BY s.id
+LIMIT {p}
+"""
+# ``+s.integration_id`` keeps the planner off the (integration_id, list) index, which
+# would read every staged row of the integration and sort them for each chunk (quadratic
+# in the school's size); the primary-key range read gives each chunk in id order.
+
+
+def _staged_chunk_sql(conn: sa.Connection) -> str:
+    """The keyset chunk of staged rows joined to skips and their linked users."""
+    return _STAGED_CHUNK.format(p="?" if conn.dialect.paramstyle == "qmark" else "%s")
+
+
+def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
+    """Rows as plain dicts (cheaper than RowMapping for per-record use)."""
+    names = list(result.keys())
+    return [dict(zip(names, row, strict=True)) for row in result]
 
 
 def _current_values(u: Any) -> list[Any]:
