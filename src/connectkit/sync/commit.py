@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from connectkit.store.tables import areas, run_log, sites, staged_records, user_types, users
@@ -24,7 +25,8 @@ from connectkit.sync import bulk, killpoint, runs
 from connectkit.sync.keys import user_keys
 from connectkit.sync.runtime import Runtime
 
-Line = sa.RowMapping
+Line = Mapping[str, Any]
+"""A planned ``run_log`` line: id, run_id, mis_id, user_id, action, outcome, detail."""
 _COLUMNS = ("first_name", "last_name", "email", "phone", "person_id", "mis_code")
 
 
@@ -73,16 +75,27 @@ def _settle_no_ops(rt: Runtime, run_id: int, integration_id: int) -> None:
         _fence(rt, conn, run_id)
 
 
+_NEXT_LINES = (
+    "SELECT id, run_id, mis_id, user_id, action, outcome, detail FROM run_log "
+    "WHERE +run_id = {p} AND id > {p} AND outcome = 'planned' ORDER BY id LIMIT {p}"
+)
+# ``+run_id``: read the primary-key range in order; through the (run_id, action) index
+# SQLite would re-read and sort every line of the run for each batch.
+_NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail")
+
+
 def _next_lines(conn: sa.Connection, run_id: int, after: int, limit: int) -> list[Line]:
     """The next planned lines after line id ``after`` (keyset: no rescans of done lines)."""
-    query = (
-        sa.select(run_log)
-        .where(run_log.c.run_id == run_id, run_log.c.id > after,
-               run_log.c.outcome == A.PLANNED)
-        .order_by(run_log.c.id)
-        .limit(limit)
-    )
-    return list(conn.execute(query).mappings().all())
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    rows = conn.exec_driver_sql(_NEXT_LINES.format(p=mark), (run_id, after, limit))
+    lines: list[Line] = []
+    for row in rows:
+        line = dict(zip(_NAMES, row, strict=True))
+        detail = line["detail"]
+        if isinstance(detail, str | bytes):
+            line["detail"] = orjson.loads(detail)
+        lines.append(line)
+    return lines
 
 
 def _fence(rt: Runtime, conn: sa.Connection, run_id: int) -> None:
@@ -119,11 +132,11 @@ def _apply(conn: sa.Connection, integration_id: int, lines: Sequence[Line], now:
     _deactivate(conn, by_action[A.DEACTIVATE], now)
     _delete(conn, by_action[A.DELETE])
     _leave_staging(conn, integration_id, lines)
-    conn.execute(
-        sa.update(run_log)
-        .where(run_log.c.id == sa.bindparam("line_id"))
-        .values(outcome=A.OK, user_id=sa.bindparam("uid")),
-        [{"line_id": ln["id"], "uid": created.get(ln["id"], ln["user_id"])} for ln in lines],
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    bulk.execute_many(
+        conn,
+        f"UPDATE run_log SET outcome = {mark}, user_id = {mark} WHERE id = {mark}",
+        [(A.OK, created.get(ln["id"], ln["user_id"]), ln["id"]) for ln in lines],
     )
 
 
