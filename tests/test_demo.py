@@ -30,14 +30,18 @@ def test_demo_runs_first_sync_then_finishes_review(tmp_path: Path) -> None:
 
     out = _demo(tmp_path, "run")
     assert "integration Sample Academy: created" in out
-    assert "matches directory user" in out and "by name+email" in out and "by name+phone" in out
+    assert "matches directory user" in out
+    assert "by name+email" in out
+    assert "by name+phone" in out
     assert "last_name: missing" in out
 
     store = tmp_path / "var" / "connectkit.sqlite"
     with sqlite3.connect(store) as db:
         lists = dict(db.execute("SELECT list, count(*) FROM staged_records GROUP BY list"))
         status = db.execute("SELECT status FROM integrations").fetchone()[0]
-    assert lists["error"] == 11 and lists["duplicate"] == 7 and lists["ready"] > 1000
+    assert lists["error"] == 11
+    assert lists["duplicate"] == 7
+    assert lists["ready"] > 1000
     assert status == "draft"
 
     out = _demo(tmp_path, "finish")
