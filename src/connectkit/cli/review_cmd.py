@@ -23,8 +23,14 @@ COLUMNS = {
 }
 
 
+def _describe(issue: dict[str, Any]) -> str:
+    """``field: why``, without repeating the field when the message already names it."""
+    field, message = str(issue.get("field")), str(issue.get("message"))
+    return message if message.startswith(f"{field}:") else f"{field}: {message}"
+
+
 def _flat(record: review.StagedView) -> dict[str, Any]:
-    problems = "; ".join(f"{i['field']}: {i['message']}" for i in record.issues)
+    problems = "; ".join(_describe(i) for i in record.issues)
     matches = f"user {record.match_user_id} ({record.match_key})" if record.match_user_id else ""
     return {"mis_id": record.mis_id, "role": record.role, **record.fields,
             "problems": problems, "matches": matches}
@@ -124,7 +130,7 @@ def edit_command(integration: str, mis_id: str, set_pairs: tuple[str, ...],
         return
     click.echo(f"record {mis_id}: now in {record.listed}")
     for issue in record.issues:
-        click.echo(f"  {issue['field']}: {issue['message']}")
+        click.echo(f"  {_describe(issue)}")
 
 
 @review_group.command("merge")

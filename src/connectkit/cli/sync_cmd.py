@@ -126,7 +126,12 @@ def start_command(integration: str, kind: str, full: bool, yes: bool, as_json: b
 @click.option("--yes", is_flag=True, help="Commit a clean first sync without asking.")
 @_json_option
 def continue_command(integration: str, yes: bool, as_json: bool) -> None:
-    """Resume an interrupted run from its checkpoint (R3.8)."""
+    """Resume an interrupted run from its checkpoint (R3.8).
+
+    \b
+    Example:
+      connectkit sync continue "Sample Academy"
+    """
     rt = runtime()
     with import_progress(not as_json) as progress:
         result = service.continue_run(rt, integration, progress=progress)
@@ -139,7 +144,12 @@ def continue_command(integration: str, yes: bool, as_json: bool) -> None:
 @click.option("--lines", "with_lines", is_flag=True, help="Also list every planned line.")
 @_json_option
 def plan_command(integration: str, full: bool, with_lines: bool, as_json: bool) -> None:
-    """Dry run: import and show what a run would do; the directory is not touched."""
+    """Dry run: import and show what a run would do; the directory is not touched.
+
+    \b
+    Example:
+      connectkit sync plan "Sample Academy" --lines
+    """
     rt = runtime()
     with import_progress(not as_json) as progress:
         result = service.plan(rt, integration, full=full, progress=progress)
@@ -161,7 +171,12 @@ def plan_command(integration: str, full: bool, with_lines: bool, as_json: bool) 
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @_json_option
 def confirm_command(integration: str, run_id: int | None, yes: bool, as_json: bool) -> None:
-    """Commit the first sync's ready list (refused while errors or duplicates remain)."""
+    """Commit the first sync's ready list (refused while errors or duplicates remain).
+
+    \b
+    Example:
+      connectkit sync confirm "Sample Academy" --yes
+    """
     require_confirmation(yes, f"Commit the ready list of {integration!r} to the directory?")
     show(service.confirm(runtime(), integration, run_id), as_json)
 
@@ -172,7 +187,12 @@ def confirm_command(integration: str, run_id: int | None, yes: bool, as_json: bo
 @click.option("--yes", is_flag=True, help="Do not ask.")
 @_json_option
 def approve_command(integration: str, run_id: int | None, yes: bool, as_json: bool) -> None:
-    """Let a run held by the mass-change guard commit its plan."""
+    """Let a run held by the mass-change guard commit its plan.
+
+    \b
+    Example:
+      connectkit sync approve "Sample Academy" --yes
+    """
     require_confirmation(yes, f"Apply the held run of {integration!r} as planned?")
     show(service.approve(runtime(), integration, run_id), as_json)
 
@@ -182,7 +202,12 @@ def approve_command(integration: str, run_id: int | None, yes: bool, as_json: bo
 @click.option("--run", "run_id", type=int, default=None, help="The held run.")
 @_json_option
 def reject_command(integration: str, run_id: int | None, as_json: bool) -> None:
-    """Refuse a held run: nothing is written."""
+    """Refuse a held run: nothing is written.
+
+    \b
+    Example:
+      connectkit sync reject "Sample Academy"
+    """
     show(service.reject(runtime(), integration, run_id), as_json)
 
 

@@ -13,7 +13,7 @@ attribute resolves inside ``MISPerson.extras`` (``contact_details.emails.primary
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -56,6 +56,10 @@ class PopulationMap:
             if target in DIRECTORY_FIELDS
         }
         self.groups: dict[str, str] = dict(section.get("groups") or {})
+        self._getters: tuple[tuple[str, Callable[[MISPerson], Any]], ...] = tuple(
+            (target, _getter(path)) for target, path in self.fields.items()
+        )
+        self._blank: dict[str, str | None] = dict.fromkeys(DIRECTORY_FIELDS)
 
     @property
     def enabled(self) -> bool:
@@ -64,11 +68,15 @@ class PopulationMap:
 
     def apply(self, person: MISPerson) -> Mapped:
         """Map ``person``; never raises (bad values are the validator's to judge)."""
-        fields = {name: None for name in DIRECTORY_FIELDS} | {
-            target: _text(resolve(person, path)) for target, path in self.fields.items()
-        }
-        matched = [g.group_id for g in person.groups if g.group_id in self.groups]
-        types = tuple(sorted({self.groups[g] for g in matched}))
+        fields = self._blank.copy()
+        for target, get in self._getters:
+            fields[target] = _text(get(person))
+        groups = self.groups
+        matched = [g.group_id for g in person.groups if g.group_id in groups]
+        types = (
+            (groups[matched[0]],) if len(matched) == 1
+            else tuple(sorted({groups[g] for g in matched}))
+        )  # fmt: skip
         return Mapped(
             mis_id=person.mis_id,
             role=self.role,
@@ -83,6 +91,33 @@ class PopulationMap:
 def compile_mapping(mapping: Mapping[str, Any]) -> dict[Role, PopulationMap]:
     """One :class:`PopulationMap` per role from the stored mapping JSON."""
     return {role: PopulationMap(role, mapping.get(key)) for role, key in POPULATION.items()}
+
+
+def _getter(path: tuple[str, ...]) -> Callable[[MISPerson], Any]:
+    """A resolver for ``path`` built once per mapping: the same answers as
+    :func:`resolve`, without re-deciding per record where the path starts."""
+    head, rest = path[0], path[1:]
+    if head not in _ATTRIBUTES:
+        head, rest = "extras", path
+    if not rest:
+        return lambda person: getattr(person, head)
+    if len(rest) == 1:
+        key = rest[0]
+
+        def one(person: MISPerson) -> Any:
+            value = getattr(person, head)
+            return value.get(key) if isinstance(value, Mapping) else None
+
+        return one
+    return lambda person: _walk(getattr(person, head), rest)
+
+
+def _walk(value: Any, rest: tuple[str, ...]) -> Any:
+    for segment in rest:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(segment)
+    return value
 
 
 def resolve(person: MISPerson, path: tuple[str, ...]) -> Any:
@@ -101,6 +136,8 @@ def resolve(person: MISPerson, path: tuple[str, ...]) -> Any:
 
 def _text(value: Any) -> str | None:
     """Directory fields are text: dates become ISO strings, containers are not values."""
+    if type(value) is str:
+        return value if value.strip() else None
     if value is None or isinstance(value, Mapping | list | tuple):
         return None
     if isinstance(value, date | datetime):
