@@ -1,0 +1,114 @@
+"""The engine's fast paths agree with the plain ones: compiled field resolvers give what
+``mapper.resolve`` gives, and keyset-paged plan / commit reads cover every record exactly
+once, in order, however small the pages and batches are (behavioural, not timed)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+
+from connectkit.models import GroupMembership, MISPerson, Role
+from connectkit.sync import commit as commit_module
+from connectkit.sync import plan as plan_module
+from connectkit.sync import service
+from connectkit.sync.mapper import PopulationMap, _text, resolve
+
+from .conftest import NAME, World
+from .test_first_sync import _assert_counts_equal_lines
+
+PATHS = {
+    "first_name": "first_name",
+    "emails.primary": "email",
+    "contact_details.phones.mobile": "phone",
+    "date_of_birth": "last_name",
+}
+
+
+def _person(**changes: object) -> MISPerson:
+    values: dict[str, object] = {
+        "mis_id": "S1",
+        "role": Role.STUDENT,
+        "first_name": "Ada",
+        "emails": {"primary": "ada@example.org"},
+        "date_of_birth": date(2012, 5, 1),
+        "groups": (GroupMembership(group_id="yr-1"), GroupMembership(group_id="yr-9")),
+        "extras": {"contact_details": {"phones": {"mobile": "07911 123456"}}},
+    }
+    values.update(changes)
+    return MISPerson.model_validate(values)
+
+
+@pytest.mark.parametrize(
+    "person",
+    [
+        _person(),
+        _person(first_name="   ", emails={}, date_of_birth=None, extras={}),
+        _person(extras={"contact_details": "not a mapping"}),
+        _person(extras={"contact_details": {"phones": {"mobile": ["a", "list"]}}}),
+        _person(extras={"contact_details": {"phones": {"mobile": 7911123456}}}),
+    ],
+)
+def test_compiled_resolvers_agree_with_resolve(person: MISPerson) -> None:
+    population = PopulationMap(
+        Role.STUDENT, {"fields": PATHS, "groups": {"yr-1": "Student", "yr-2": "Student"}}
+    )
+    mapped = population.apply(person)
+    expected = {name: None for name in ("first_name", "last_name", "email", "phone")}
+    for path, target in PATHS.items():
+        expected[target] = _text(resolve(person, tuple(path.split("."))))
+    assert mapped.fields == expected
+    assert list(mapped.fields) == ["first_name", "last_name", "email", "phone"]
+    assert mapped.user_types == ("Student",)
+    assert mapped.groups == ("yr-1",)
+
+
+def test_groups_mapping_to_different_types_stay_ambiguous() -> None:
+    population = PopulationMap(
+        Role.STUDENT, {"fields": PATHS, "groups": {"yr-1": "Student", "yr-9": "Sixth Form"}}
+    )
+    mapped = population.apply(_person())
+    assert mapped.user_types == ("Sixth Form", "Student")
+    assert mapped.groups == ("yr-1", "yr-9")
+
+
+def test_tiny_plan_chunks_and_commit_batches_cover_every_record_once(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plan_module, "CHUNK", 3)
+    world.rt = world.runtime(batch=2)
+    world.add(Role.STUDENT, 11)
+    world.add(Role.STAFF, 4)
+    service.start_run(world.rt, NAME)
+    planned = world.staged("ready")
+    res = service.confirm(world.rt, NAME)
+    assert res.status == "committed"
+    lines = world.lines(res.run_id)
+    assert [ln["mis_id"] for ln in lines] == [r["mis_id"] for r in planned]
+    assert {ln["outcome"] for ln in lines} == {"ok"}
+    assert res.counts["created"] == len(planned) == len(world.users_raw())
+    _assert_counts_equal_lines(world, res.run_id, res.counts)
+
+    world.clock.advance(hours=1)
+    for mis_id in ("S000001", "S000004", "S000005", "S000009"):
+        world.fake.remove_person(Role.STUDENT, mis_id)
+    world.settings(guard={"max_deletions": 100, "max_deletion_percent": 100})
+    again = service.start_run(world.rt, NAME, kind="reconcile", full=True)
+    assert again.status == "committed", again
+    assert again.counts["deactivated"] == 4
+    assert again.counts["unchanged"] == len(planned) - 4
+    removed = {ln["mis_id"] for ln in world.lines(again.run_id) if ln["action"] == "deactivate"}
+    assert removed == {"S000001", "S000004", "S000005", "S000009"}
+    _assert_counts_equal_lines(world, again.run_id, again.counts)
+
+
+def test_next_lines_pages_in_id_order_and_skips_done_lines(world: World) -> None:
+    world.add(Role.STUDENT, 6)
+    service.start_run(world.rt, NAME)
+    run = service.plan(world.rt, NAME)
+    ids = [ln["id"] for ln in world.lines(run.run_id)]
+    with world.engine.connect() as conn:
+        first = commit_module._next_lines(conn, run.run_id, 0, 4)
+        rest = commit_module._next_lines(conn, run.run_id, first[-1]["id"], 4)
+    assert [ln["id"] for ln in first + rest] == ids
+    assert all(isinstance(ln["detail"], dict) for ln in first + rest)
