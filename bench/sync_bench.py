@@ -36,9 +36,10 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -494,19 +495,47 @@ class PhaseTimeout(Exception):
     """An engine phase ran past ``--phase-timeout``; its figure is reported missing."""
 
 
+_SQLITE_CONNECTIONS: list[Any] = []
+
+
+def track_sqlite(engine: sa.Engine) -> None:
+    """Remember the engine's SQLite connections so a phase past its deadline can be
+    interrupted even inside one long statement (a signal handler waits for it)."""
+    if engine.dialect.name == "sqlite":
+        sa.event.listen(engine, "connect", lambda dbapi, _rec: _SQLITE_CONNECTIONS.append(dbapi))
+
+
 @contextmanager
 def deadline(seconds: int, phase: str) -> Iterator[None]:
-    """Raise PhaseTimeout inside the phase after ``seconds`` (SIGALRM; 0 = no limit)."""
+    """End the phase with PhaseTimeout after ``seconds`` (0 = no limit): a timer thread
+    interrupts running SQLite statements and SIGALRM raises in the main thread."""
+    expired = threading.Event()
+
+    def interrupt() -> None:
+        expired.set()
+        for dbapi in list(_SQLITE_CONNECTIONS):
+            with suppress(Exception):
+                dbapi.interrupt()
 
     def expire(_signum: int, _frame: Any) -> None:
         raise PhaseTimeout(f"{phase} did not finish within {seconds} s")
 
     previous = signal.signal(signal.SIGALRM, expire)
+    timer = threading.Timer(seconds, interrupt) if seconds else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
     signal.alarm(seconds)
     try:
         yield
+    except sa.exc.OperationalError as exc:
+        if expired.is_set():
+            raise PhaseTimeout(f"{phase} did not finish within {seconds} s") from exc
+        raise
     finally:
         signal.alarm(0)
+        if timer is not None:
+            timer.cancel()
         signal.signal(signal.SIGALRM, previous)
 
 
@@ -652,6 +681,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         pages = write_pages(trust, folder, args.page_size)
         figures["generate_s"] = round(time.perf_counter() - start, 3)
         engine = make_engine(_store_url(args.store, folder))
+        track_sqlite(engine)
         metadata.create_all(engine)
         floor_a = run_floor(engine, pages, validate=False)
         floor_b = run_floor(engine, pages, validate=True)

@@ -8,7 +8,7 @@ from datetime import date
 
 import pytest
 
-from connectkit.models import GroupMembership, MISPerson, Role
+from connectkit.models import GroupKind, GroupMembership, MISPerson, Role
 from connectkit.sync import commit as commit_module
 from connectkit.sync import plan as plan_module
 from connectkit.sync import service
@@ -32,7 +32,10 @@ def _person(**changes: object) -> MISPerson:
         "first_name": "Ada",
         "emails": {"primary": "ada@example.org"},
         "date_of_birth": date(2012, 5, 1),
-        "groups": (GroupMembership(group_id="yr-1"), GroupMembership(group_id="yr-9")),
+        "groups": (
+            GroupMembership(group_id="yr-1", kind=GroupKind.YEAR),
+            GroupMembership(group_id="yr-9", kind=GroupKind.YEAR),
+        ),
         "extras": {"contact_details": {"phones": {"mobile": "07911 123456"}}},
     }
     values.update(changes)
@@ -104,11 +107,12 @@ def test_tiny_plan_chunks_and_commit_batches_cover_every_record_once(
 
 def test_next_lines_pages_in_id_order_and_skips_done_lines(world: World) -> None:
     world.add(Role.STUDENT, 6)
-    service.start_run(world.rt, NAME)
-    run = service.plan(world.rt, NAME)
+    run = service.start_run(world.rt, NAME)
+    assert run.status == "awaiting_review"
     ids = [ln["id"] for ln in world.lines(run.run_id)]
     with world.engine.connect() as conn:
         first = commit_module._next_lines(conn, run.run_id, 0, 4)
         rest = commit_module._next_lines(conn, run.run_id, first[-1]["id"], 4)
+    assert len(ids) == 6
     assert [ln["id"] for ln in first + rest] == ids
     assert all(isinstance(ln["detail"], dict) for ln in first + rest)

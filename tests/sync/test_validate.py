@@ -259,3 +259,8 @@ def test_pool_never_reruns_an_unguarded_script(tmp_path) -> None:
     assert done.stdout.strip() == "40"
     assert "Traceback" not in done.stderr
     assert marker.read_text() == "ran\n"
+
+
+def test_no_worker_processes_unless_asked(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONNECTKIT_VALIDATE_WORKERS", raising=False)
+    assert Validator("GB").workers == 0

@@ -81,6 +81,7 @@ _NEXT_LINES = (
 )
 # ``+run_id``: read the primary-key range in order; through the (run_id, action) index
 # SQLite would re-read and sort every line of the run for each batch.
+_MARK_DONE = "UPDATE run_log SET outcome = {p}, user_id = {p} WHERE id = {p}"
 _NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail")
 
 
@@ -135,7 +136,7 @@ def _apply(conn: sa.Connection, integration_id: int, lines: Sequence[Line], now:
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     bulk.execute_many(
         conn,
-        f"UPDATE run_log SET outcome = {mark}, user_id = {mark} WHERE id = {mark}",
+        _MARK_DONE.format(p=mark),
         [(A.OK, created.get(ln["id"], ln["user_id"]), ln["id"]) for ln in lines],
     )
 
@@ -146,8 +147,18 @@ class _Targets:
     def __init__(self, conn: sa.Connection) -> None:
         self.conn = conn
         self.cache: dict[tuple[str, str | None, str | None], int | None] = {}
+        self.combos: dict[tuple[str | None, str | None, str | None], dict[str, int | None]] = {}
 
     def ids(self, values: Mapping[str, str | None]) -> dict[str, int | None]:
+        """``user_type_id`` / ``site_id`` / ``area_id`` for these names (memoised per
+        combination: a batch has only a handful)."""
+        key = (values.get("user_type"), values.get("site"), values.get("area"))
+        found = self.combos.get(key)
+        if found is None:
+            found = self.combos[key] = self._ids(values)
+        return found
+
+    def _ids(self, values: Mapping[str, str | None]) -> dict[str, int | None]:
         site = self._get(("site", None, values.get("site")))
         area = self._get(("area", values.get("site"), values.get("area"))) if site else None
         return {

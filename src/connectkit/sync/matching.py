@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from connectkit.store.tables import users
+from connectkit.sync import bulk
 from connectkit.sync.keys import user_keys
 
 NAME_EMAIL = "name+email"
@@ -52,9 +52,12 @@ def find_duplicates(
     by_email: dict[tuple[str, str], int] = {}
     by_phone: dict[tuple[str, str], int] = {}
     for chunk in _chunks(names):
-        for row in conn.execute(_lookup(integration_id, chunk)):
-            _remember(by_email, (row.name_key, row.email_key), row.id)
-            _remember(by_phone, (row.name_key, row.phone_key), row.id)
+        sql = _LOOKUP.format(names=bulk.placeholders(conn, len(chunk)), p=_mark(conn))
+        for uid, name_key, email_key, phone_key in conn.exec_driver_sql(
+            sql, (*chunk, integration_id)
+        ).all():
+            _remember(by_email, (name_key, email_key), uid)
+            _remember(by_phone, (name_key, phone_key), uid)
     result: dict[int, Match] = {}
     for index, k in enumerate(keys):
         match = _match(k, by_email, by_phone)
@@ -67,15 +70,16 @@ def _has_contact(k: Mapping[str, str | None]) -> bool:
     return bool(k.get("email_key") or k.get("phone_key"))
 
 
-def _lookup(integration_id: int, names: Sequence[str]) -> sa.Select[tuple[int, str, str, str]]:
-    return (
-        sa.select(users.c.id, users.c.name_key, users.c.email_key, users.c.phone_key)
-        .where(users.c.name_key.in_(names))
-        .where(
-            sa.or_(users.c.integration_id.is_(None), users.c.integration_id != integration_id)
-        )
-        .order_by(users.c.id)
-    )
+_LOOKUP = (
+    "SELECT id, name_key, email_key, phone_key FROM users WHERE name_key IN ({names}) "
+    "AND (integration_id IS NULL OR integration_id <> {p}) ORDER BY id"
+)
+"""Directory users with these name keys not linked to the integration (the name_key
+indexes); sent straight to the driver, as it runs once per staged page."""
+
+
+def _mark(conn: sa.Connection) -> str:
+    return "?" if conn.dialect.paramstyle == "qmark" else "%s"
 
 
 def _remember(index: dict[tuple[str, str], int], key: tuple[str, str | None], uid: int) -> None:

@@ -18,7 +18,7 @@ import orjson
 import sqlalchemy as sa
 
 from connectkit.models import MISDeletion
-from connectkit.store.tables import areas, run_log, sites, skips, staged_records, user_types, users
+from connectkit.store.tables import areas, run_log, sites, staged_records, user_types, users
 from connectkit.sync import actions as A
 from connectkit.sync import bulk, killpoint
 from connectkit.sync.mapper import PopulationMap
@@ -86,7 +86,7 @@ class Planner:
 
     def _users_by_person(
         self, conn: sa.Connection, person_ids: Sequence[str]
-    ) -> dict[str, sa.RowMapping]:
+    ) -> dict[str, dict[str, Any]]:
         """Users of this integration with these stable person ids whose old MIS record
         was not staged by this run: a re-enrolment under a new MIS id (R4.1)."""
         if not person_ids:
@@ -107,7 +107,7 @@ class Planner:
             .where(users.c.integration_id == self.integration_id,
                    users.c.person_id.in_(sorted(set(person_ids))), ~sa.exists(old_seen))
         )
-        return {row["person_id"]: row for row in conn.execute(query).mappings()}
+        return {row["person_id"]: dict(row) for row in conn.execute(query).mappings()}
 
     def _line(
         self, row: Mapping[str, Any], merge_into: Mapping[str, Any] | None,
@@ -316,7 +316,7 @@ def _staged_chunk_sql(conn: sa.Connection) -> str:
 def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
     """Rows as plain dicts (cheaper than RowMapping for per-record use)."""
     names = list(result.keys())
-    return [dict(zip(names, row, strict=True)) for row in result]
+    return [dict(zip(names, row, strict=True)) for row in result.all()]
 
 
 def _current_values(u: Any) -> list[Any]:
@@ -333,7 +333,7 @@ def _current_values(u: Any) -> list[Any]:
     ]
 
 
-def _users_by_id(conn: sa.Connection, ids: Sequence[int]) -> dict[int, sa.RowMapping]:
+def _users_by_id(conn: sa.Connection, ids: Sequence[int]) -> dict[int, dict[str, Any]]:
     if not ids:
         return {}
     query = (
@@ -345,7 +345,7 @@ def _users_by_id(conn: sa.Connection, ids: Sequence[int]) -> dict[int, sa.RowMap
         )
         .where(users.c.id.in_(sorted(set(ids))))
     )
-    return {row["id"]: row for row in conn.execute(query).mappings()}
+    return {row["id"]: dict(row) for row in conn.execute(query).mappings()}
 
 
 def _chunked(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[sa.RowMapping]:

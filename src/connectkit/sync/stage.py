@@ -14,11 +14,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 
 from connectkit.models import MISPerson, Role
 from connectkit.plugins.facade import Hooks
-from connectkit.store.tables import overrides, users
 from connectkit.sync import bulk
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.keys import user_keys
@@ -137,14 +137,10 @@ def _issue_json(mis_id: str, issue: Issue) -> dict[str, Any]:
 def _apply_overrides(conn: sa.Connection, integration_id: int, mapped: Sequence[Mapped]) -> None:
     """Lay the admin's saved edits (R3.3) over the mapped values, one query per page."""
     ids = [m.mis_id for m in mapped]
-    found = conn.execute(
-        sa.select(overrides.c.mis_id, overrides.c.fields).where(
-            overrides.c.integration_id == integration_id, overrides.c.mis_id.in_(ids)
-        )
-    ).all()
+    found = _by_mis_id(conn, "SELECT mis_id, fields FROM overrides", integration_id, ids)
     if not found:
         return
-    edits = {row.mis_id: row.fields or {} for row in found}
+    edits = {mis_id: _json_value(fields) or {} for mis_id, fields in found}
     for record in mapped:
         for name, value in edits.get(record.mis_id, {}).items():
             if name in EDITABLE:
@@ -159,17 +155,28 @@ def _duplicates(
     issues: Sequence[list[Issue]],
 ) -> dict[int, Match]:
     """R3.4 for the clean records of a page that are not yet linked to this integration."""
-    linked = set(
-        conn.execute(
-            sa.select(users.c.mis_id).where(
-                users.c.integration_id == integration_id,
-                users.c.mis_id.in_([m.mis_id for m in mapped]),
-            )
-        ).scalars()
-    )
+    ids = [m.mis_id for m in mapped]
+    linked = {row[0] for row in _by_mis_id(conn, "SELECT mis_id FROM users", integration_id, ids)}
     candidates = [i for i, m in enumerate(mapped) if not issues[i] and m.mis_id not in linked]
     found = find_duplicates(conn, integration_id, [user_keys(cleaned[i]) for i in candidates])
     return {candidates[j]: match for j, match in found.items()}
+
+
+def _by_mis_id(
+    conn: sa.Connection, select: str, integration_id: int, mis_ids: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """``select`` (a constant ``SELECT ... FROM table``) for this integration's rows with
+    these MIS ids: one indexed statement sent straight to the driver (no per-page
+    statement building)."""
+    marks = bulk.placeholders(conn, len(mis_ids) + 1)
+    first, rest = marks.split(", ", 1) if mis_ids else (marks, "NULL")
+    sql = f"{select} WHERE integration_id = {first} AND mis_id IN ({rest})"
+    return [tuple(row) for row in conn.exec_driver_sql(sql, (integration_id, *mis_ids)).all()]
+
+
+def _json_value(value: Any) -> Any:
+    """A JSON column read through the driver: text on SQLite, parsed on PostgreSQL."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 _COLUMNS = (

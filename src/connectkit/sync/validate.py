@@ -425,18 +425,22 @@ def _from_row(row: _Row) -> Validated:
 
 
 def _default_workers() -> int:
+    """Worker processes for large batches: ``CONNECTKIT_VALIDATE_WORKERS``, default 0.
+
+    Measured (docs/performance.md): a worker halves the parent's validation CPU, but on a
+    two-core machine whose second core is busy (the database, other workers) the engine
+    staged no faster with it, so it is opt-in.
+    """
     configured = os.environ.get("CONNECTKIT_VALIDATE_WORKERS")
-    if configured is not None:
-        return max(0, int(configured))
-    return 1 if (os.cpu_count() or 1) >= 2 else 0
+    return max(0, int(configured)) if configured else 0
 
 
 class Validator:
     """Validates records' directory fields for one integration (its ``phone_region``).
 
-    ``workers`` extra processes share large batches in :meth:`validate_many` (default: one
-    when the machine has two or more cores; ``CONNECTKIT_VALIDATE_WORKERS`` overrides);
-    batches smaller than ``pool_threshold`` are always validated in this process.
+    ``workers`` extra processes share large batches in :meth:`validate_many` (default:
+    ``CONNECTKIT_VALIDATE_WORKERS``, else none); batches smaller than ``pool_threshold``
+    are always validated in this process.
     """
 
     def __init__(
