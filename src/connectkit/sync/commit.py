@@ -88,7 +88,7 @@ _NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail")
 def _next_lines(conn: sa.Connection, run_id: int, after: int, limit: int) -> list[Line]:
     """The next planned lines after line id ``after`` (keyset: no rescans of done lines)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    rows = conn.exec_driver_sql(_NEXT_LINES.format(p=mark), (run_id, after, limit))
+    rows = conn.exec_driver_sql(_NEXT_LINES.format(p=mark), (run_id, after, limit)).all()
     lines: list[Line] = []
     for row in rows:
         line = dict(zip(_NAMES, row, strict=True))

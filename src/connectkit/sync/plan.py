@@ -116,13 +116,13 @@ class Planner:
         mis_id = row["mis_id"]
         if row["skipped"] is not None:
             return self._count(A.SKIP, mis_id, None, None)
+        uid = row["linked_id"]
+        if uid is not None and row["linked_active"] and row["linked_hash"] == row["record_hash"]:
+            return self._count(A.UNCHANGED, mis_id, uid, None)  # decided by hash alone
         values = self._values(row)
-        if row["linked_id"] is not None:
-            uid = row["linked_id"]
+        if uid is not None:
             if not row["linked_active"]:
                 return self._count(A.RESTORE, mis_id, uid, self._detail(row, values, row))
-            if row["linked_hash"] == row["record_hash"]:
-                return self._count(A.UNCHANGED, mis_id, uid, None)
             detail = self._detail(row, values, row)
             action = A.UPDATE if detail["diff"] else A.UNCHANGED
             return self._count(action, mis_id, uid, detail if detail["diff"] else None)
@@ -268,7 +268,8 @@ class Planner:
         sql = bulk.insert_sql(conn, "run_log", _LINE_COLUMNS)
         batch: list[tuple[Any, ...]] = []
         for line in lines:
-            batch.append((*(line[c] for c in _LINE_COLUMNS[:-1]), bulk.json_text(line["detail"])))
+            batch.append((line["run_id"], line["mis_id"], line["user_id"], line["action"],
+                          line["outcome"], bulk.json_text(line["detail"])))  # _LINE_COLUMNS
             if len(batch) >= CHUNK:
                 bulk.execute_many(conn, sql, batch)
                 batch = []

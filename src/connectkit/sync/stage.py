@@ -183,7 +183,6 @@ _COLUMNS = (
     "integration_id", "run_id", "role", "mis_id", "person_id", "list", "fields", "issues",
     "match_user_id", "match_key", "record_hash",
 )  # fmt: skip
-_JSON = frozenset({"fields", "issues"})
 _KEEP_MERGE = (
     "staged_records.list = 'ready' AND staged_records.match_user_id IS NOT NULL "
     "AND excluded.list = 'duplicate'"
@@ -206,6 +205,10 @@ def _upsert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
     already decided (ready + match_user_id) survives a re-stage that finds the same
     duplicate."""
     sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
+    text = bulk.json_text  # tuples in the order of _COLUMNS
     bulk.execute_many(conn, sql, [
-        tuple(bulk.json_text(r[c]) if c in _JSON else r[c] for c in _COLUMNS) for r in rows
-    ])
+        (r["integration_id"], r["run_id"], r["role"], r["mis_id"], r["person_id"], r["list"],
+         text(r["fields"]), text(r["issues"]), r["match_user_id"], r["match_key"],
+         r["record_hash"])
+        for r in rows
+    ])  # fmt: skip
