@@ -34,7 +34,10 @@ class Runtime:
       on every page and commit batch.
     - ``clock``: returns aware UTC now (tests mock it; nothing else is mocked).
     - ``actor``: who acts, for the integration event log.
-    - ``batch``: planned lines executed per commit transaction.
+    - ``batch``: planned lines executed per commit transaction (2500: on SQLite each
+      commit rewrites every index page its rows touched, so fewer, larger batches write
+      less; at 100k people 1000-line batches took ~1.1-1.5x as long, 5000-line ones
+      gained little more for twice the memory).
     """
 
     engine: Engine
@@ -43,7 +46,7 @@ class Runtime:
     lease_seconds: float = 300.0
     clock: Callable[[], datetime] = utcnow
     actor: str = "system"
-    batch: int = 1000
+    batch: int = 2500
 
     @property
     def hooks(self) -> Hooks:
