@@ -23,7 +23,7 @@ demo-finish: $(STAMP)
 	$(PY) -m connectkit.demo finish
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src plugins tests bench
+	$(VENV)/bin/ruff check src plugins tests bench examples
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy src

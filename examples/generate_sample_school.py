@@ -29,6 +29,8 @@ from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from connectkit_csv_mis.oneroster.spec import HEADERS
+
 SEED = 20260901
 DOMAIN = "sample-academy.example"
 GIVEN = [
@@ -411,31 +413,7 @@ STAFF_ROLES = {
     "Leadership": "principal",
     "Office": "administrator",
 }
-USERS_12 = [
-    "sourcedId",
-    "status",
-    "dateLastModified",
-    "enabledUser",
-    "username",
-    "userIds",
-    "givenName",
-    "familyName",
-    "middleName",
-    "identifier",
-    "email",
-    "sms",
-    "phone",
-    "agentSourcedIds",
-    "grades",
-    "password",
-    "userMasterIdentifier",
-    "resourceSourcedIds",
-    "preferredGivenName",
-    "preferredMiddleName",
-    "preferredFamilyName",
-    "primaryOrgSourcedId",
-    "pronouns",
-]
+USERS_12 = list(HEADERS["1.2"]["users.csv"])
 
 
 def grades_of(group: str) -> str:
