@@ -14,7 +14,6 @@ import os
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +35,7 @@ from connectkit.store.tables import (
 )
 from connectkit.sync.runtime import Runtime
 from connectkit.testing import factories
+from connectkit.testing.clock import ManualClock
 from connectkit.testing.fake import ALL_CAPABILITIES, FakeConnector
 
 TOKEN = "fake-token-5f3a9c"
@@ -58,17 +58,7 @@ MAPPING: dict[str, Any] = {
 SETTINGS: dict[str, Any] = {"sites": ["Main Site"], "deletion": "deactivate"}
 
 
-class Clock:
-    """A hand-driven UTC clock shared by the engine and the fake MIS."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
+Clock = ManualClock
 
 
 @dataclass
@@ -147,7 +137,7 @@ def build_world(engine: sa.Engine, state: Path, *, page_size: int = 7,
                 mapping: dict[str, Any] | None = None,
                 settings: dict[str, Any] | None = None,
                 capabilities: Capabilities = ALL_CAPABILITIES) -> World:
-    clock = Clock()
+    clock = ManualClock()
     fake = FakeConnector(page_size=page_size, clock=clock, capabilities=capabilities)
     fake.add_groups(factories.school_groups())
     pm = new_manager()

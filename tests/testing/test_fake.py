@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pluggy
 import pytest
@@ -29,26 +29,15 @@ from connectkit.plugins.facade import Connector, Hooks
 from connectkit.plugins.manager import register
 from connectkit.secrets import Secret, reveal
 from connectkit.testing import factories
+from connectkit.testing.clock import ManualClock
 from connectkit.testing.fake import BAD_TOKEN, FakeConnector
 
-
-class Clock:
-    """A hand-driven UTC clock."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: int = 1) -> datetime:
-        self.now += timedelta(minutes=minutes)
-        return self.now
+Clock = ManualClock
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return ManualClock(datetime(2026, 10, 1, 9, 0, tzinfo=UTC))
 
 
 @pytest.fixture

@@ -10,26 +10,15 @@ from typing import Any
 import pytest
 
 from connectkit.context import ConnectorContext
+from connectkit.testing.clock import ManualClock
 from connectkit_csv_mis.connector import CsvConnector
 
-
-class Clock:
-    """A clock the tests move by hand."""
-
-    def __init__(self) -> None:
-        self.now = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def tick(self, minutes: int = 60) -> datetime:
-        self.now += timedelta(minutes=minutes)
-        return self.now
+Clock = ManualClock
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return ManualClock(datetime(2026, 3, 2, 8, 0, tzinfo=UTC), step=timedelta(hours=1))
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ changed two students. The store's PostgreSQL behaviour is covered by the engine'
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from connectkit.store.engine import make_engine
 from connectkit.store.tables import integrations, metadata, user_types, users
 from connectkit.sync import service
 from connectkit.sync.runtime import Runtime
+from connectkit.testing.clock import ManualClock
 from connectkit_wonde import WondeConnector
 from connectkit_wonde.emulator import DEFAULT_TOKEN, School
 from connectkit_wonde.emulator.data import EPOCH, wonde_id
@@ -54,12 +55,7 @@ def _mapping() -> dict[str, Any]:
     }
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = EPOCH
-
-    def __call__(self) -> datetime:
-        return self.now
+Clock = ManualClock
 
 
 @pytest.fixture
@@ -115,7 +111,7 @@ def test_wonde_sync_end_to_end(store, emulator, emulator_url, tmp_path) -> None:
             sa.update(integrations).where(integrations.c.id == row.id).values(mapping=_mapping())
         )
     assert info.name == NAME
-    clock = Clock()
+    clock = ManualClock(EPOCH)
     rt = Runtime(engine=store, env=env, clock=clock, actor="test", worker="w1", batch=50)
 
     first = service.start_run(rt, NAME)
