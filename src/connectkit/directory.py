@@ -63,18 +63,13 @@ def _insert_ignore(conn: Connection, table: Table, rows: list[dict[str, object]]
 
 def list_user_types(conn: Connection) -> list[UserType]:
     """Every user type, by name."""
-    rows = conn.execute(select(user_types.c.id, user_types.c.name).order_by(user_types.c.name))
-    return [UserType(id=r.id, name=r.name) for r in rows]
+    return [UserType(id=i, name=n) for i, n in _names(conn, user_types)]
 
 
 def add_user_type(conn: Connection, name: str) -> UserType:
     """Create user type ``name``; RuleError if it exists."""
     name = clean_name(name, "user type")
-    if _find(conn, user_types, name) is not None:
-        raise RuleError(f"user type {name!r} already exists")
-    new_id = conn.execute(user_types.insert().values(name=name)).inserted_primary_key
-    assert new_id is not None
-    return UserType(id=int(new_id[0]), name=name)
+    return UserType(id=_add_named(conn, user_types, name, "user type"), name=name)
 
 
 def ensure_user_types(conn: Connection, names: Iterable[str]) -> dict[str, int]:
@@ -87,18 +82,13 @@ def ensure_user_types(conn: Connection, names: Iterable[str]) -> dict[str, int]:
 
 def list_sites(conn: Connection) -> list[Site]:
     """Every site, by name."""
-    rows = conn.execute(select(sites.c.id, sites.c.name).order_by(sites.c.name))
-    return [Site(id=r.id, name=r.name) for r in rows]
+    return [Site(id=i, name=n) for i, n in _names(conn, sites)]
 
 
 def add_site(conn: Connection, name: str) -> Site:
     """Create site ``name``; RuleError if it exists."""
     name = clean_name(name, "site")
-    if _find(conn, sites, name) is not None:
-        raise RuleError(f"site {name!r} already exists")
-    new_id = conn.execute(sites.insert().values(name=name)).inserted_primary_key
-    assert new_id is not None
-    return Site(id=int(new_id[0]), name=name)
+    return Site(id=_add_named(conn, sites, name, "site"), name=name)
 
 
 def ensure_sites(conn: Connection, names: Iterable[str]) -> dict[str, int]:
@@ -152,6 +142,21 @@ def ensure_area(conn: Connection, name: str, site: str) -> int:
 
 
 # --- shared --------------------------------------------------------------------------
+
+
+def _names(conn: Connection, table: Table) -> list[tuple[int, str]]:
+    """``(id, name)`` of every row of a name table, by name."""
+    rows = conn.execute(select(table.c.id, table.c.name).order_by(table.c.name))
+    return [(int(r.id), str(r.name)) for r in rows]
+
+
+def _add_named(conn: Connection, table: Table, name: str, what: str) -> int:
+    """Insert a row named ``name`` (already clean); RuleError if one exists. Returns its id."""
+    if _find(conn, table, name) is not None:
+        raise RuleError(f"{what} {name!r} already exists")
+    new_id = conn.execute(table.insert().values(name=name)).inserted_primary_key
+    assert new_id is not None
+    return int(new_id[0])
 
 
 def _find(conn: Connection, table: Table, name: str, site_id: int | None = None) -> int | None:

@@ -8,12 +8,12 @@ from typing import Any
 
 import email_validator
 import phonenumbers
-from sqlalchemy import Connection, insert, select
+from sqlalchemy import Connection
 
+from connectkit import directory
 from connectkit.config.schema import core_schema, with_defaults
 from connectkit.config.validate import schema_issues
 from connectkit.errors import ConfigValidationError
-from connectkit.store.tables import sites
 
 
 def settings_schema() -> dict[str, Any]:
@@ -62,7 +62,4 @@ def validate_settings(settings: Mapping[str, Any], *, source: str = "settings") 
 
 def ensure_sites(conn: Connection, names: Sequence[str]) -> None:
     """Create the directory sites an integration names that do not exist yet."""
-    existing = set(conn.execute(select(sites.c.name).where(sites.c.name.in_(names))).scalars())
-    missing = [name for name in dict.fromkeys(names) if name not in existing]
-    if missing:
-        conn.execute(insert(sites), [{"name": name} for name in missing])
+    directory.ensure_sites(conn, names)

@@ -7,7 +7,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectkit.store.tables import run_log, skips, staged_records
+from connectkit.overview import staged_counts
+from connectkit.store.tables import run_log
 from connectkit.sync import actions as A
 
 
@@ -54,16 +55,5 @@ def executed_counts(conn: sa.Connection, run_id: int) -> dict[str, int]:
 
 def list_sizes(conn: sa.Connection, integration_id: int) -> dict[str, int]:
     """How many staged records wait in each list (skipped ones left out)."""
-    skipped = sa.exists(
-        sa.select(skips.c.mis_id).where(
-            skips.c.integration_id == integration_id, skips.c.mis_id == staged_records.c.mis_id
-        )
-    )
-    query = (
-        sa.select(staged_records.c.list, sa.func.count())
-        .where(staged_records.c.integration_id == integration_id, ~skipped)
-        .group_by(staged_records.c.list)
-    )
-    sizes = {"error": 0, "duplicate": 0, "ready": 0}
-    sizes.update({name: int(n) for name, n in conn.execute(query)})
-    return sizes
+    sizes = staged_counts(conn, [integration_id])[integration_id]
+    return {name: sizes[name] for name in ("error", "duplicate", "ready")}

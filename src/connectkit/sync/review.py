@@ -32,11 +32,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, RowMapping, Select, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, RowMapping, Select, and_, delete, insert, select, update
 
 from connectkit.errors import RuleError, StateError
 from connectkit.integrations import IntegrationRow, Status, get, now, record_event
 from connectkit.models import Role
+from connectkit.overview import staged_counts
 from connectkit.store.tables import overrides, skips, staged_records, users
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.mapper import compile_mapping
@@ -133,15 +134,7 @@ def list_records(
 
 def counts(conn: Connection, integration_id: int) -> dict[str, int]:
     """How many records each list holds (skipped ones only under ``skipped``)."""
-    query = (
-        _base(integration_id)
-        .with_only_columns(staged_records.c.list, skips.c.mis_id, func.count())
-        .group_by(staged_records.c.list, skips.c.mis_id)
-    )
-    result = dict.fromkeys(LISTS, 0)
-    for name, skipped, n in conn.execute(query):
-        result[SKIPPED if skipped is not None else name] += int(n)
-    return result
+    return staged_counts(conn, [integration_id])[integration_id]
 
 
 def get_record(conn: Connection, integration_id: int, mis_id: str) -> StagedView:
