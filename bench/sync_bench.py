@@ -584,6 +584,7 @@ def engine_figures(
     page_size: int,
     state: Path,
     timeout: int,
+    import_worker: bool = True,
 ) -> dict[str, Any]:
     """Time the engine phases through the service API (what the CLI and HTTP API call)."""
     from connectkit import integrations as lifecycle
@@ -610,7 +611,8 @@ def engine_figures(
     start = time.perf_counter()
     out["directory_planted_duplicates"] = seed_directory(engine, trust)
     out["directory_seed_s"] = round(time.perf_counter() - start, 3)
-    rt = Runtime(engine=engine, env=env, actor="bench", worker="bench:1")
+    rt = Runtime(engine=engine, env=env, actor="bench", worker="bench:1",
+                 import_worker=import_worker)  # fmt: skip
     watch = Stopwatch()
     missing: dict[str, str] = {}
     out["missing"] = missing
@@ -665,6 +667,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--phase-timeout", type=int, default=900,
                         help="seconds an engine phase may take before it is reported missing")
     parser.add_argument("--skip-engine", action="store_true", help="floors and validator only")
+    parser.add_argument("--in-process", action="store_true",
+                        help="import in this process only (no import worker; the CLI's "
+                             "choice on a one-CPU machine)")  # fmt: skip
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
     args = parser.parse_args(argv)
@@ -695,8 +700,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             missing["engine"] = "--skip-engine given"
         else:
             engine_out = engine_figures(
-                engine, trust, pages, args.page_size, folder / "state", args.phase_timeout
-            )
+                engine, trust, pages, args.page_size, folder / "state", args.phase_timeout,
+                import_worker=not args.in_process,
+            )  # fmt: skip
             missing.update(engine_out.pop("missing", {}))
         laps = engine_out.get("laps_s", {})
         staging, commit = laps.get("staging"), laps.get("commit")

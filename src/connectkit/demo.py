@@ -53,7 +53,12 @@ def _app() -> App:
 
 
 def _runtime(app: App) -> Runtime:
-    return Runtime(engine=app.engine, env=lifecycle.Environment.from_app(app), actor=ACTOR)
+    return Runtime(
+        engine=app.engine,
+        env=lifecycle.Environment.from_app(app),
+        actor=ACTOR,
+        import_worker=app.config.sync.import_worker,
+    )
 
 
 def _fresh_store(app: App) -> None:

@@ -250,3 +250,16 @@ def test_invalid_connector_schema_is_reported(monkeypatch: pytest.MonkeyPatch) -
     assert issue.startswith(
         "integrations[0].connector: connector 'broken' ships an invalid config schema"
     )
+
+
+def test_sync_import_worker_choice(tmp_path: Path, acme_hooks: Hooks) -> None:
+    import multiprocessing
+    import os
+
+    can = (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    assert default_config(tmp_path).sync.import_worker is can  # "auto"
+    for text, expected in (("true", True), ("false", False), ('"auto"', can)):
+        config = load_config(write(tmp_path, f"[sync]\nimport_worker = {text}\n"), acme_hooks)
+        assert config.sync.import_worker is expected
+    with pytest.raises(ConfigValidationError, match=r"sync\.import_worker"):
+        load_config(write(tmp_path, '[sync]\nimport_worker = "yes"\n'), acme_hooks)

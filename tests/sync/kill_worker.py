@@ -6,11 +6,13 @@ The MIS is a deterministic in-memory fake connector registered in this process (
 people every time). ``start`` begins the first sync and confirms it when it is clean;
 ``continue`` takes the run over (its clock is ``CLOCK_OFFSET_S`` ahead, so the dead
 worker's lease has expired) and confirms it if it reached review. The test sets
-``CONNECTKIT_TEST_KILL_AT`` to make this process SIGKILL itself mid-run.
+``CONNECTKIT_TEST_KILL_AT`` to make this process SIGKILL itself mid-run, and
+``CONNECTKIT_TEST_IMPORT_WORKER=1`` to import through a forked import worker.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,6 +31,7 @@ from connectkit.testing import factories
 from connectkit.testing.fake import FakeConnector
 
 NAME = "Kill Academy"
+IMPORT_WORKER_ENV = "CONNECTKIT_TEST_IMPORT_WORKER"
 STUDENTS, STAFF, PAGE = 60, 9, 7
 MAPPING = {
     "students": {
@@ -55,7 +58,8 @@ def runtime(db: Path, state: Path, offset: float) -> Runtime:
     env = lifecycle.Environment(Hooks(pm), state, environ={"FAKE_TOKEN": "kill-test-token"})
     engine = make_engine(f"sqlite:///{db}")
     return Runtime(engine=engine, env=env, lease_seconds=30, batch=10, actor="kill-test",
-                   clock=lambda: datetime.now(UTC) + timedelta(seconds=offset))
+                   clock=lambda: datetime.now(UTC) + timedelta(seconds=offset),
+                   import_worker=os.environ.get(IMPORT_WORKER_ENV) == "1")
 
 
 def setup(rt: Runtime) -> None:

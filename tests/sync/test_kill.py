@@ -24,10 +24,11 @@ WORKER = Path(__file__).with_name("kill_worker.py")
 
 
 def worker(tmp: Path, action: str, kill_at: str | None = None,
-           offset: float = 0.0) -> subprocess.CompletedProcess[str]:
+           offset: float = 0.0, import_worker: bool = False) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != ENV}
     if kill_at:
         env[ENV] = kill_at
+    env[kill_worker.IMPORT_WORKER_ENV] = "1" if import_worker else "0"
     return subprocess.run(
         [sys.executable, str(WORKER), str(tmp / "store.sqlite"), str(tmp / "state"), action,
          str(offset)],
@@ -67,11 +68,13 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[object, ...
     return rows
 
 
+@pytest.mark.parametrize("import_worker", [False, True], ids=["in-process", "import-worker"])
 def test_first_sync_killed_at_every_phase_continues_to_the_same_directory(
-    tmp_path: Path, baseline: list[tuple[object, ...]]
+    tmp_path: Path, baseline: list[tuple[object, ...]], import_worker: bool
 ) -> None:
     """One first sync, killed five times in a row (each resume is killed again later on),
-    then finished by a sixth process."""
+    then finished by a sixth process; importing in-process and through the forked
+    import worker (whose child must not outlive or outwrite its killed parent)."""
     rt = kill_worker.runtime(tmp_path / "store.sqlite", tmp_path / "state", 0.0)
     kill_worker.setup(rt)
     rt.engine.dispose()
@@ -83,7 +86,8 @@ def test_first_sync_killed_at_every_phase_continues_to_the_same_directory(
         ("continue", "commit:3"),  # a resumed commit, killed again
     ]
     for step, (action, kill_at) in enumerate(chain):
-        killed = worker(tmp_path, action, kill_at, offset=60.0 * step)
+        killed = worker(tmp_path, action, kill_at, offset=60.0 * step,
+                        import_worker=import_worker)
         assert killed.returncode == -signal.SIGKILL, (kill_at, killed.stdout, killed.stderr)
         rows, status = directory(tmp_path)
         assert status == "draft", kill_at
@@ -91,7 +95,8 @@ def test_first_sync_killed_at_every_phase_continues_to_the_same_directory(
             assert 0 < len(rows) < len(baseline)  # part-committed: batches, not records
         else:
             assert rows == []
-    finished = worker(tmp_path, "continue", offset=60.0 * len(chain))
+    finished = worker(tmp_path, "continue", offset=60.0 * len(chain),
+                      import_worker=import_worker)
     assert finished.returncode == 0, finished.stderr
     rows, status = directory(tmp_path)
     assert status == "active"

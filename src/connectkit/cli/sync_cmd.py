@@ -34,7 +34,12 @@ from connectkit.sync.runtime import Runtime
 def runtime() -> Runtime:
     """The engine runtime of this CLI invocation's App."""
     app = get_app()
-    return Runtime(engine=app.engine, env=ig.Environment.from_app(app), actor=actor())
+    return Runtime(
+        engine=app.engine,
+        env=ig.Environment.from_app(app),
+        actor=actor(),
+        import_worker=app.config.sync.import_worker,
+    )
 
 
 @contextmanager

@@ -8,6 +8,7 @@ defaults; wrap secrets; make relative paths absolute against the config file's f
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import tomllib
 from collections.abc import Mapping
@@ -23,6 +24,7 @@ from connectkit.config.model import (
     IntegrationConfig,
     NotificationConfig,
     StoreConfig,
+    SyncConfig,
 )
 from connectkit.config.paths import Path as KeyPath
 from connectkit.config.paths import format_path
@@ -120,6 +122,13 @@ def _store(doc: Mapping[str, Any], base: Path) -> StoreConfig:
     return StoreConfig(url=url, state_dir=base / store["state_dir"])
 
 
+def _sync(doc: Mapping[str, Any]) -> SyncConfig:
+    choice = doc["sync"]["import_worker"]
+    if choice == "auto":
+        choice = (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return SyncConfig(import_worker=bool(choice))
+
+
 def _notifications(doc: Mapping[str, Any]) -> NotificationConfig:
     sections = dict(doc["notifications"])
     email = sections.pop("email", None)
@@ -188,6 +197,7 @@ def build_config(
         store=_store(filled, base),
         plugins_enabled=tuple(enabled) if enabled is not None else None,
         notifications=_notifications(filled),
+        sync=_sync(filled),
         integrations=tuple(
             _integration(item, raw_item)
             for item, raw_item in zip(filled["integrations"], raw["integrations"], strict=True)

@@ -86,12 +86,20 @@ class IntegrationConfig:
 
 
 @dataclass(frozen=True)
+class SyncConfig:
+    """``[sync]``: ``import_worker`` resolved (``auto`` became True or False)."""
+
+    import_worker: bool = False
+
+
+@dataclass(frozen=True)
 class Config:
     """A whole deployment config. ``source`` is the file it came from (None: defaults)."""
 
     store: StoreConfig
     plugins_enabled: tuple[str, ...] | None = None
     notifications: NotificationConfig = field(default_factory=NotificationConfig)
+    sync: SyncConfig = field(default_factory=SyncConfig)
     integrations: tuple[IntegrationConfig, ...] = ()
     source: Path | None = None
 

@@ -55,7 +55,7 @@ def remove(
         unlinked = conn.execute(
             update(users).where(mine).values(
                 integration_id=None, mis_id=None, person_id=None, mis_code=None,
-                record_hash=None, updated_at=now(),
+                record_hash=None, source_hash=None, updated_at=now(),
             )
         ).rowcount
     conn.execute(delete(staged_records).where(staged_records.c.integration_id == row.id))

@@ -17,8 +17,9 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
-    # 64 MiB page cache (negative = KiB): big commits rewrite fewer index pages from disk.
-    cursor.execute("PRAGMA cache_size=-65536")
+    # 16 MiB page cache (negative = KiB) per connection: the hot index pages of a large
+    # school fit, and memory stays flat however large the store grows.
+    cursor.execute("PRAGMA cache_size=-16384")
     cursor.close()
 
 

@@ -100,6 +100,7 @@ users = Table(
     Column("mis_code", String(128)),
     Column("photo_hash", String(64)),
     Column("record_hash", String(64)),
+    Column("source_hash", String(64)),  # digest of the mapped MIS input last written here
     Column("name_key", String(400)),
     Column("email_key", String(320)),
     Column("phone_key", String(32)),
@@ -209,8 +210,19 @@ staged_records = Table(
     Column("match_user_id", Integer),
     Column("match_key", String(16)),
     Column("record_hash", String(64), nullable=False),
+    Column("source_hash", String(64)),
     UniqueConstraint("integration_id", "mis_id"),
     Index(None, "integration_id", "list"),
+)
+
+seen_unchanged = Table(
+    "seen_unchanged",
+    metadata,
+    # records a run found unchanged at import (their linked user already holds exactly
+    # this input): planned as ``unchanged`` without being staged; dropped when the run ends
+    Column("run_id", ForeignKey("sync_runs.id", ondelete="CASCADE"), primary_key=True),
+    Column("mis_id", String(128), primary_key=True),
+    Column("user_id", Integer, nullable=False),
 )
 
 overrides = Table(

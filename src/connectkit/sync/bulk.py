@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -36,6 +37,17 @@ def placeholders(conn: sa.Connection, count: int) -> str:
     return ", ".join([mark] * count)
 
 
+def driver_sql(conn: sa.Connection, template: str) -> str:
+    """``template`` with every ``{p}`` replaced by the driver's positional placeholder
+    (formatted once per template and paramstyle, then cached)."""
+    return _formatted(template, "?" if conn.dialect.paramstyle == "qmark" else "%s")
+
+
+@lru_cache(maxsize=256)
+def _formatted(template: str, mark: str) -> str:
+    return template.format(p=mark)
+
+
 def insert_sql(
     conn: sa.Connection, table: str, columns: Sequence[str], on_conflict: str = ""
 ) -> str:
@@ -45,6 +57,15 @@ def insert_sql(
     tail = f" {on_conflict}" if on_conflict else ""
     # identifiers are this package's constants; every value is a bound parameter
     return f'INSERT INTO "{table}" ({names}) VALUES ({values}){tail}'  # noqa: S608
+
+
+def update_sql(conn: sa.Connection, table: str, columns: Sequence[str], key: str) -> str:
+    """``UPDATE table SET c = ?, ... WHERE key = ?`` for this driver: the parameters are
+    the ``columns``' values in order, then the key's."""
+    mark = placeholders(conn, 1)
+    sets = ", ".join(f'"{c}" = {mark}' for c in columns)
+    # identifiers are this package's constants; every value is a bound parameter
+    return f'UPDATE "{table}" SET {sets} WHERE "{key}" = {mark}'  # noqa: S608
 
 
 def execute_many(conn: sa.Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:

@@ -21,6 +21,8 @@ from connectkit.reports import RunReport
 from connectkit.store.tables import integrations, sync_runs
 from connectkit.sync import guard, runs
 from connectkit.sync.commit import commit
+from connectkit.sync.fingerprint import run_salt
+from connectkit.sync.gc_tuning import streaming_gc
 from connectkit.sync.importer import Progress, run_import
 from connectkit.sync.mapper import compile_mapping
 from connectkit.sync.plan import Planner
@@ -40,15 +42,16 @@ def drive(rt: Runtime, run_id: int, progress: Progress | None = None) -> RunResu
     connector trouble, and the exception propagates.
     """
     try:
-        while True:
-            with rt.engine.connect() as conn:
-                run = runs.load(conn, run_id)
-                row = lifecycle.get(conn, run.integration_id)
-            if run.status != runs.RUNNING:
-                return result(rt, run_id)
-            step = _PHASES[run.phase]
-            _refresh_statistics(rt)
-            step(rt, run, row, progress)
+        with streaming_gc():
+            while True:
+                with rt.engine.connect() as conn:
+                    run = runs.load(conn, run_id)
+                    row = lifecycle.get(conn, run.integration_id)
+                if run.status != runs.RUNNING:
+                    return result(rt, run_id)
+                step = _PHASES[run.phase]
+                _refresh_statistics(rt)
+                step(rt, run, row, progress)
     except BaseException as exc:
         _interrupted(rt, run_id, exc)
         raise
@@ -58,14 +61,16 @@ def _import(
     rt: Runtime, run: runs.RunRow, row: lifecycle.IntegrationRow, progress: Progress | None
 ) -> None:
     connector = rt.hooks.connector(row.connector)
+    region = str(row.settings.get("phone_region") or "GB")
     stager = Stager(
         integration_id=row.id,
         integration=row.name,
         run_id=run.id,
         maps=compile_mapping(row.mapping),
-        validator=Validator(phone_region=str(row.settings.get("phone_region") or "GB")),
+        validator=Validator(phone_region=region),
         site=_site(row),
         hooks=rt.hooks,
+        salt=run_salt(row.mapping, region, _site(row)) if rt.skip_unchanged else b"",
     )
     run_import(rt, run, connector, rt.env.context_for(row), stager, progress)
     _save(rt, run.id, phase="plan")

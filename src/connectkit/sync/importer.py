@@ -4,23 +4,34 @@ Each page is staged and the run's checkpoint (role, cursor of that page, counter
 saved in ONE transaction, so after a crash the run resumes at the page after the last
 checkpoint: nothing lost (the page in flight was rolled back) and nothing doubled
 (staging is an upsert keyed on the MIS id).
+
+With ``Runtime.import_worker`` (and ``fork`` available) pages are fetched and prepared
+by a child process one page ahead (:mod:`connectkit.sync.import_worker`); this process
+only writes them, with the same transactions and checkpoints.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
+import sqlalchemy as sa
+
 from connectkit.context import ConnectorContext
-from connectkit.models import Role
+from connectkit.models import MISPerson, Role
 from connectkit.plugins.facade import Connector
 from connectkit.sync import killpoint, runs
+from connectkit.sync.import_worker import fork_available, worker_pages
 from connectkit.sync.runtime import Runtime
-from connectkit.sync.stage import Stager
+from connectkit.sync.stage import StagedPage, Stager
 
 Progress = Callable[[str, int], None]
 """Called after each staged page with the role and the records imported so far."""
+
+Prepare = Callable[[sa.Connection], StagedPage]
+"""Prepares one page inside the transaction that writes it."""
 
 
 def run_import(
@@ -41,13 +52,43 @@ def run_import(
             checkpoint = _finish_role(rt, run.id, checkpoint, role)
             continue
         cursor = checkpoint.get("cursor") if checkpoint.get("role") == str(role) else None
-        for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
-            checkpoint = _stage_page(rt, run.id, checkpoint, stager, role, page.people, page.cursor)
+        for prepare, next_cursor in _pages(rt, connector, ctx, stager, role, since, cursor):
+            checkpoint = _stage_page(rt, run.id, checkpoint, stager, role, prepare, next_cursor)
             if progress is not None:
                 progress(str(role), int(checkpoint["seen"]))
         if str(role) not in checkpoint.get("roles_done", []):
             checkpoint = _finish_role(rt, run.id, checkpoint, role)
     return checkpoint
+
+
+def _pages(
+    rt: Runtime,
+    connector: Connector,
+    ctx: ConnectorContext,
+    stager: Stager,
+    role: Role,
+    since: datetime | None,
+    cursor: str | None,
+) -> Iterator[tuple[Prepare, str | None]]:
+    """Each page of ``role`` from ``cursor`` on as (how to prepare it, its cursor)."""
+    if rt.import_worker and fork_available():
+        for staged, next_cursor in worker_pages(
+            rt.engine, connector, ctx, stager, role, since, cursor
+        ):
+            yield partial(_prepared, staged), next_cursor
+        return
+    for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
+        yield partial(_prepare_here, stager, role, page.people), page.cursor
+
+
+def _prepared(page: StagedPage, _conn: sa.Connection) -> StagedPage:
+    return page
+
+
+def _prepare_here(
+    stager: Stager, role: Role, people: Sequence[MISPerson], conn: sa.Connection
+) -> StagedPage:
+    return stager.prepare(conn, role, people)
 
 
 def _since(checkpoint: dict[str, Any]) -> datetime | None:
@@ -61,11 +102,13 @@ def _stage_page(
     checkpoint: dict[str, Any],
     stager: Stager,
     role: Role,
-    people: Any,
+    prepare: Prepare,
     cursor: str | None,
 ) -> dict[str, Any]:
     with rt.engine.begin() as conn:
-        imported = stager.stage(conn, role, people)
+        page = prepare(conn)
+        stager.write(conn, page)
+        imported = page.imported
         new = dict(checkpoint, role=str(role), cursor=cursor)
         new["pages"] = int(checkpoint.get("pages", 0)) + 1
         new["seen"] = int(checkpoint.get("seen", 0)) + imported

@@ -415,7 +415,9 @@ def save_mapping(
         _supersede_runs(conn, row, actor)
         conn.execute(delete(staged_records).where(staged_records.c.integration_id == row.id))
         conn.execute(
-            update(users).where(users.c.integration_id == row.id).values(record_hash=None)
+            update(users)
+            .where(users.c.integration_id == row.id)
+            .values(record_hash=None, source_hash=None)
         )
     cause = "mapping changed" + ("; everything will be re-imported" if change.reimport else "")
     record_event(conn, row.id, "mapping", str(row.mapping_version), str(version),

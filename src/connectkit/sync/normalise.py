@@ -54,7 +54,7 @@ def _fold(value: str) -> str:
     return " ".join(value.split())
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _text_key_unicode(value: str) -> str:
     folded = _fold(value)
     # casefold/NFKC can expose a form that folds once more (rare compatibility sequences);
@@ -104,7 +104,7 @@ def _squeeze(value: str) -> str:
     return value
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _email_key(value: str) -> str | None:
     folded = _squeeze(value)
     if not folded:
@@ -125,7 +125,7 @@ def email_key(email: str | None) -> str | None:
 _E164 = re.compile(r"\+[1-9]\d{1,14}")
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def _phone_key(value: str, region: str | None) -> str | None:
     value = value.strip()
     if not value:

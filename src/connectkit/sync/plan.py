@@ -2,10 +2,12 @@
 
 One transaction replaces the run's ``run_log`` lines with ``outcome='planned'`` lines:
 one per ready staged record (create / update with its field diff / merge / restore /
-unchanged), one per skipped record, and one per linked user to deactivate or delete
-(absent from a full run, or in the deletions feed of an incremental one). The commit
-phase then executes exactly these lines. Staged rows are read in id-ordered chunks
-joined to their linked users, so memory stays flat.
+unchanged), one ``unchanged`` line per record the stager found unchanged
+(``seen_unchanged``, written by one set-based statement), one per skipped record, and
+one per linked user to deactivate or delete (absent from a full run, or in the
+deletions feed of an incremental one). The commit phase then executes exactly these
+lines. Staged rows are read in id-ordered chunks joined to their linked users, so
+memory stays flat.
 """
 
 from __future__ import annotations
@@ -18,7 +20,15 @@ import orjson
 import sqlalchemy as sa
 
 from connectkit.models import MISDeletion
-from connectkit.store.tables import areas, run_log, sites, staged_records, user_types, users
+from connectkit.store.tables import (
+    areas,
+    run_log,
+    seen_unchanged,
+    sites,
+    staged_records,
+    user_types,
+    users,
+)
 from connectkit.sync import actions as A
 from connectkit.sync import bulk, killpoint
 from connectkit.sync.mapper import PopulationMap
@@ -53,6 +63,7 @@ class Planner:
                     staged_records.c.run_id != self.run_id,
                 )
             )
+        self._unchanged_lines(conn)
         self._write(conn, self._record_lines(conn))
         removals = self._absent(conn) if self.full else self._deleted(conn, deletions)
         self._write(conn, removals)
@@ -64,6 +75,16 @@ class Planner:
         }
 
     # --- lines for staged records -----------------------------------------------------
+
+    def _unchanged_lines(self, conn: sa.Connection) -> None:
+        """One ``unchanged`` line per record the stager noted as seen unchanged (unless
+        a later copy of it in the same run was staged), in one statement."""
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        done = conn.exec_driver_sql(
+            _UNCHANGED_LINES.format(p=mark), (self.integration_id, self.run_id)
+        )
+        if done.rowcount:
+            self.counts[A.UNCHANGED] = self.counts.get(A.UNCHANGED, 0) + done.rowcount
 
     def _record_lines(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
         last = 0
@@ -88,14 +109,10 @@ class Planner:
         self, conn: sa.Connection, person_ids: Sequence[str]
     ) -> dict[str, dict[str, Any]]:
         """Users of this integration with these stable person ids whose old MIS record
-        was not staged by this run: a re-enrolment under a new MIS id (R4.1)."""
+        was not seen by this run: a re-enrolment under a new MIS id (R4.1)."""
         if not person_ids:
             return {}
-        old_seen = sa.select(staged_records.c.id).where(
-            staged_records.c.integration_id == self.integration_id,
-            staged_records.c.run_id == self.run_id,
-            staged_records.c.mis_id == users.c.mis_id,
-        )
+        old_seen = self._seen_by_this_run(users.c.mis_id)
         query = (
             sa.select(users.c.id, users.c.person_id, users.c.mis_id, users.c.active,
                       *_current_values(users))
@@ -105,7 +122,7 @@ class Planner:
                 .outerjoin(areas, areas.c.id == users.c.area_id)
             )
             .where(users.c.integration_id == self.integration_id,
-                   users.c.person_id.in_(sorted(set(person_ids))), ~sa.exists(old_seen))
+                   users.c.person_id.in_(sorted(set(person_ids))), ~old_seen)
         )
         return {row["person_id"]: dict(row) for row in conn.execute(query).mappings()}
 
@@ -164,6 +181,7 @@ class Planner:
             "role": row["role"],
             "values": dict(values),
             "hash": row["record_hash"],
+            "source": row["source_hash"],
         }
         if current is not None:
             detail["diff"] = {
@@ -211,12 +229,7 @@ class Planner:
         action = self._removal_action()
         if action is None:
             return
-        seen = sa.select(staged_records.c.id).where(
-            staged_records.c.integration_id == self.integration_id,
-            staged_records.c.run_id == self.run_id,
-            staged_records.c.mis_id == users.c.mis_id,
-        )
-        query = self._removal_query(by_id=True).where(~sa.exists(seen))
+        query = self._removal_query(by_id=True).where(~self._seen_by_this_run(users.c.mis_id))
         for row in _chunked(conn, query):
             line = self._removal(action, row, "absent from the MIS")
             if line is not None:
@@ -248,12 +261,29 @@ class Planner:
             staged_records.c.run_id == self.run_id,
             staged_records.c.mis_id.in_(mis_ids),
         )
-        back = set(conn.execute(staged_now).scalars())
+        unchanged_now = sa.select(seen_unchanged.c.mis_id).where(
+            seen_unchanged.c.run_id == self.run_id, seen_unchanged.c.mis_id.in_(mis_ids)
+        )
+        back = set(conn.execute(staged_now).scalars()) | set(
+            conn.execute(unchanged_now).scalars()
+        )
         query = self._removal_query().where(users.c.mis_id.in_(sorted(set(mis_ids) - back)))
         for row in conn.execute(query).mappings().all():
             line = self._removal(action, row, "deleted in the MIS")
             if line is not None:
                 yield line
+
+    def _seen_by_this_run(self, mis_id: Any) -> sa.ColumnElement[bool]:
+        """True for an MIS id this run staged or noted as seen unchanged."""
+        staged = sa.select(staged_records.c.id).where(
+            staged_records.c.integration_id == self.integration_id,
+            staged_records.c.run_id == self.run_id,
+            staged_records.c.mis_id == mis_id,
+        )
+        unchanged = sa.select(seen_unchanged.c.mis_id).where(
+            seen_unchanged.c.run_id == self.run_id, seen_unchanged.c.mis_id == mis_id
+        )
+        return sa.or_(sa.exists(staged), sa.exists(unchanged))
 
     def _removal(self, action: str, row: sa.RowMapping, reason: str) -> dict[str, Any] | None:
         if row["id"] in self.moved:  # re-enrolled under a new MIS id: moved, not removed
@@ -287,7 +317,8 @@ def _decoded(value: Any) -> dict[str, Any]:
 
 
 _STAGED_CHUNK = """
-SELECT s.id, s.mis_id, s.role, s.list, s.fields, s.record_hash, s.match_user_id,
+SELECT s.id, s.mis_id, s.role, s.list, s.fields, s.record_hash, s.source_hash,
+       s.match_user_id,
        s.person_id, k.mis_id AS skipped, u.id AS linked_id, u.active AS linked_active,
        u.record_hash AS linked_hash, u.first_name AS cur_first_name,
        u.last_name AS cur_last_name, u.email AS cur_email, u.phone AS cur_phone,
@@ -307,6 +338,17 @@ LIMIT {p}
 # ``+s.integration_id`` keeps the planner off the (integration_id, list) index, which
 # would read every staged row of the integration and sort them for each chunk (quadratic
 # in the school's size); the primary-key range read gives each chunk in id order.
+
+
+_UNCHANGED_LINES = """
+INSERT INTO run_log (run_id, mis_id, user_id, action, outcome, detail)
+SELECT f.run_id, f.mis_id, f.user_id, 'unchanged', 'planned', NULL
+FROM seen_unchanged AS f
+WHERE NOT EXISTS (SELECT 1 FROM staged_records AS s
+                  WHERE s.integration_id = {p} AND s.mis_id = f.mis_id AND s.run_id = f.run_id)
+  AND f.run_id = {p}
+ORDER BY f.mis_id
+"""
 
 
 def _staged_chunk_sql(conn: sa.Connection) -> str:

@@ -251,6 +251,7 @@ def _store(conn: Connection, row: IntegrationRow, record: StagedView, v: _Verdic
             fields=v.fields, issues=v.issues or None, list=v.listed,
             match_user_id=v.match_user_id, match_key=v.match_key,
             record_hash=_stage_hash(row, record, v.fields),
+            source_hash=None,  # an admin's edit: the next run re-checks this record in full
         )
     )
 
@@ -389,7 +390,7 @@ def merge(
         update(staged_records)
         .where(staged_records.c.id == record.id)
         .values(fields=fields, list=READY, issues=None,
-                record_hash=_stage_hash(row, record, fields))
+                record_hash=_stage_hash(row, record, fields), source_hash=None)
     )
     won = ", ".join(f"{k}={v}" for k, v in sorted(preview.winners.items()))
     record_event(conn, row.id, "review", DUPLICATE, "merged",

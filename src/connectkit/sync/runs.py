@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectkit.errors import LeaseHeldError, StateError
-from connectkit.store.tables import integrations, sync_runs
+from connectkit.store.tables import integrations, seen_unchanged, sync_runs
 
 RUNNING = "running"
 """Being worked on, or interrupted (lease expired or released with an error)."""
@@ -129,7 +129,13 @@ def create(
     """Insert a new run in phase ``import``, leased to ``worker``; returns its id.
 
     The caller must hold :func:`lock_integration` and have checked :func:`open_run`.
+    Fast-path notes (``seen_unchanged``) left by the integration's finished runs are
+    dropped first (a run that ended outside :func:`save`, e.g. rejected, keeps them).
     """
+    finished = sa.select(sync_runs.c.id).where(
+        sync_runs.c.integration_id == integration_id, sync_runs.c.phase == "done"
+    )
+    conn.execute(sa.delete(seen_unchanged).where(seen_unchanged.c.run_id.in_(finished)))
     return int(
         conn.execute(
             sa.insert(sync_runs)
@@ -190,6 +196,8 @@ def save(
     )
     if done.rowcount != 1:
         raise LeaseHeldError(f"sync run {run_id} was taken over by another worker")
+    if values.get("phase") == "done":  # the plan holds its lines: the notes are spent
+        conn.execute(sa.delete(seen_unchanged).where(seen_unchanged.c.run_id == run_id))
 
 
 def release(conn: sa.Connection, run_id: int, *, worker: str, **values: Any) -> None:

@@ -38,6 +38,13 @@ class Runtime:
       commit rewrites every index page its rows touched, so fewer, larger batches write
       less; at 100k people 1000-line batches took ~1.1-1.5x as long, 5000-line ones
       gained little more for twice the memory).
+    - ``import_worker``: fetch and prepare pages in a forked child process while this
+      one writes (:mod:`connectkit.sync.import_worker`): two cores instead of one. The
+      CLI turns it on where the machine has more than one CPU; tests of in-memory
+      connector state keep it off (the child's copy of the connector is not theirs).
+    - ``skip_unchanged``: let records whose source digest equals their user's skip
+      validation, matching and staging (:mod:`connectkit.sync.fingerprint`); False
+      checks every record in full (the outcome is the same, only slower).
     """
 
     engine: Engine
@@ -47,6 +54,8 @@ class Runtime:
     clock: Callable[[], datetime] = utcnow
     actor: str = "system"
     batch: int = 2500
+    skip_unchanged: bool = True
+    import_worker: bool = False
 
     @property
     def hooks(self) -> Hooks:

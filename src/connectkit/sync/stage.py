@@ -1,11 +1,17 @@
 """Stage one page of MIS records: map -> adjust -> override -> validate -> match -> store.
 
+A record whose source digest (:mod:`~connectkit.sync.fingerprint`) equals its linked,
+active, unskipped user's ``source_hash`` is unchanged: it is only noted as seen in
+``seen_unchanged`` (and any stale staged row of it dropped); everything after the
+override step is skipped for it.
+
 Every imported record lands in exactly one list of ``staged_records``: ``error`` (any
 validation issue, including membership of more than one mapped group), ``duplicate``
 (clean, not yet linked to this integration, and matching an unlinked directory user) or
 ``ready``. Records in no mapped group are not imported (R2.1). A page costs a fixed
 number of statements whatever its size: one overrides lookup, one linked-users lookup,
-one duplicate lookup per 500 names, and one bulk upsert.
+one duplicate lookup per 500 names, one bulk upsert, and for unchanged records one bulk
+insert and one delete.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import sqlalchemy as sa
 from connectkit.models import MISPerson, Role
 from connectkit.plugins.facade import Hooks
 from connectkit.sync import bulk
+from connectkit.sync.fingerprint import source_digest
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.keys import user_keys
 from connectkit.sync.mapper import Mapped, PopulationMap
@@ -28,6 +35,21 @@ from connectkit.sync.validate import Issue, Validator
 
 ERROR, DUPLICATE, READY = "error", "duplicate", "ready"
 EDITABLE = ("first_name", "last_name", "email", "phone")
+
+
+@dataclass(frozen=True)
+class StagedPage:
+    """One page, prepared: what :meth:`Stager.write` stores for it.
+
+    ``rows`` are ``staged_records`` rows as tuples in ``_COLUMNS`` order (JSON already
+    serialised), ``seen`` the ``(MIS id, user id)`` of unchanged records, ``imported``
+    how many records of the page were imported (both kinds). Plain data: it can cross
+    a process boundary (see :mod:`connectkit.sync.import_worker`).
+    """
+
+    rows: list[tuple[Any, ...]]
+    seen: list[tuple[str, int]]
+    imported: int
 
 
 @dataclass(frozen=True)
@@ -41,21 +63,60 @@ class Stager:
     validator: Validator
     site: str | None
     hooks: Hooks
+    salt: bytes = b""
+    """The run's digest key (:func:`~connectkit.sync.fingerprint.run_salt`); empty turns
+    the unchanged-record fast path off (every record is staged in full)."""
 
     def stage(self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]) -> int:
         """Stage ``people`` (one page of ``role``) in ``conn``'s transaction.
 
-        Returns how many records were imported (members of a mapped group).
+        Returns how many records were imported (members of a mapped group), unchanged
+        ones included.
         """
+        page = self.prepare(conn, role, people)
+        self.write(conn, page)
+        return page.imported
+
+    def prepare(
+        self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]
+    ) -> StagedPage:
+        """Everything staging decides for one page, reading (never writing) the store:
+        overrides, linked users and duplicate candidates. None of those tables change
+        during an import, so ``conn`` may be another connection than the writer's."""
         population = self.maps[role]
         mapped = [m for m in (population.apply(p) for p in people) if m.user_types]
         if not mapped:
-            return 0
+            return StagedPage([], [], 0)
         self._adjust(role, mapped)
         _apply_overrides(conn, self.integration_id, mapped)
-        rows = self._rows(conn, population, mapped)
-        _upsert(conn, rows)
-        return len(rows)
+        linked = _linked(conn, self.integration_id, [m.mis_id for m in mapped])
+        fresh, seen = self._split(mapped, linked)
+        rows = self._rows(conn, population, fresh, set(linked)) if fresh else []
+        return StagedPage(rows, seen, len(mapped))
+
+    def write(self, conn: sa.Connection, page: StagedPage) -> None:
+        """Store a prepared page in ``conn``'s transaction: one executemany upsert (a
+        merge the admin already decided -- ready with ``match_user_id`` -- survives a
+        re-stage that finds the same duplicate) and the seen notes."""
+        _note_seen(conn, self.run_id, self.integration_id, page.seen)
+        if page.rows:
+            sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
+            bulk.execute_many(conn, sql, page.rows)
+
+    def _split(
+        self, mapped: Sequence[Mapped], linked: Mapping[str, _Link]
+    ) -> tuple[list[tuple[Mapped, str]], list[tuple[str, int]]]:
+        """(records to stage with their digests, (MIS id, user id) of unchanged ones)."""
+        fresh: list[tuple[Mapped, str]] = []
+        seen: list[tuple[str, int]] = []
+        for record in mapped:
+            digest = source_digest(self.salt, record)
+            link = linked.get(record.mis_id)
+            if self.salt and link is not None and link.unchanged(digest):
+                seen.append((record.mis_id, link.user_id))
+            else:
+                fresh.append((record, digest))
+        return fresh, seen
 
     def _adjust(self, role: Role, mapped: Sequence[Mapped]) -> None:
         if self.hooks.has_record_adjusters():
@@ -63,43 +124,54 @@ class Stager:
                 self.hooks.adjust_record(self.integration, role, record.mis_id, record.fields)
 
     def _rows(
-        self, conn: sa.Connection, population: PopulationMap, mapped: Sequence[Mapped]
-    ) -> list[dict[str, Any]]:
+        self,
+        conn: sa.Connection,
+        population: PopulationMap,
+        fresh: Sequence[tuple[Mapped, str]],
+        linked: set[str],
+    ) -> list[tuple[Any, ...]]:
+        mapped = [record for record, _digest in fresh]
         verdicts = self.validator.validate_many([m.fields for m in mapped])
         issues = [list(v.issues) + _group_issues(m) for m, v in zip(mapped, verdicts, strict=True)]
         cleaned = [
             {**m.fields, **v.fields, "user_type": _one(m.user_types), "mis_code": m.mis_code}
             for m, v in zip(mapped, verdicts, strict=True)
         ]
-        matches = _duplicates(conn, self.integration_id, mapped, cleaned, issues)
+        matches = _duplicates(conn, self.integration_id, mapped, cleaned, issues, linked)
         return [
-            self._row(population, m, fields, found, matches.get(i))
-            for i, (m, fields, found) in enumerate(zip(mapped, cleaned, issues, strict=True))
+            self._row(population, m, digest, fields, found, matches.get(i))
+            for i, ((m, digest), fields, found) in enumerate(
+                zip(fresh, cleaned, issues, strict=True)
+            )
         ]
 
     def _row(
         self,
         population: PopulationMap,
         record: Mapped,
+        digest: str,
         fields: dict[str, str | None],
         found: list[Issue],
         match: Match | None,
-    ) -> dict[str, Any]:
+    ) -> tuple[Any, ...]:
+        """One ``staged_records`` row in ``_COLUMNS`` order."""
         listed = ERROR if found else DUPLICATE if match else READY
         target = {"site": self.site, "area": population.area, "person_id": record.person_id}
-        return {
-            "integration_id": self.integration_id,
-            "run_id": self.run_id,
-            "role": str(record.role),
-            "mis_id": record.mis_id,
-            "person_id": record.person_id,
-            "list": listed,
-            "fields": fields,
-            "issues": [_issue_json(record.mis_id, issue) for issue in found] or None,
-            "match_user_id": match.user_id if match else None,
-            "match_key": match.key if match else None,
-            "record_hash": record_hash({**fields, **target}),
-        }
+        issues = [_issue_json(record.mis_id, issue) for issue in found] or None
+        return (
+            self.integration_id,
+            self.run_id,
+            str(record.role),
+            record.mis_id,
+            record.person_id,
+            listed,
+            bulk.json_text(fields),
+            bulk.json_text(issues),
+            match.user_id if match else None,
+            match.key if match else None,
+            record_hash({**fields, **target}),
+            digest,
+        )
 
 
 def _one(types: tuple[str, ...]) -> str | None:
@@ -147,31 +219,82 @@ def _apply_overrides(conn: sa.Connection, integration_id: int, mapped: Sequence[
                 record.fields[name] = value
 
 
+@dataclass(frozen=True)
+class _Link:
+    """The directory user linked to an MIS record, as the fast path needs it."""
+
+    user_id: int
+    active: bool
+    source_hash: str | None
+    skipped: bool
+
+    def unchanged(self, digest: str) -> bool:
+        """True when staging the record again would plan ``unchanged`` for this user."""
+        return self.active and not self.skipped and self.source_hash == digest
+
+
+_LINKED = (
+    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id FROM users AS u "
+    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id"
+)
+
+
+def _linked(conn: sa.Connection, integration_id: int, mis_ids: Sequence[str]) -> dict[str, _Link]:
+    """This integration's users linked to these MIS ids (one indexed statement)."""
+    found = _by_mis_id(conn, _LINKED, integration_id, mis_ids, alias="u.")
+    return {
+        mis_id: _Link(int(uid), bool(active), source, skipped is not None)
+        for mis_id, uid, active, source, skipped in found
+    }
+
+
+def _note_seen(
+    conn: sa.Connection, run_id: int, integration_id: int, seen: Sequence[tuple[str, int]]
+) -> None:
+    """Record unchanged records as seen by this run; drop any stale staged row of them
+    (the record is back to what its user holds, so it belongs in no list)."""
+    if not seen:
+        return
+    sql = bulk.insert_sql(conn, "seen_unchanged", _SEEN_COLUMNS, _SEEN_CONFLICT)
+    bulk.execute_many(conn, sql, [(run_id, mis_id, uid) for mis_id, uid in seen])
+    ids = [mis_id for mis_id, _uid in seen]
+    sql = _page_sql(conn, "DELETE FROM staged_records", len(ids))
+    conn.exec_driver_sql(sql, (integration_id, *ids))
+
+
+_SEEN_COLUMNS = ("run_id", "mis_id", "user_id")
+_SEEN_CONFLICT = 'ON CONFLICT ("run_id", "mis_id") DO NOTHING'
+
+
 def _duplicates(
     conn: sa.Connection,
     integration_id: int,
     mapped: Sequence[Mapped],
     cleaned: Sequence[Mapping[str, str | None]],
     issues: Sequence[list[Issue]],
+    linked: set[str],
 ) -> dict[int, Match]:
     """R3.4 for the clean records of a page that are not yet linked to this integration."""
-    ids = [m.mis_id for m in mapped]
-    linked = {row[0] for row in _by_mis_id(conn, "SELECT mis_id FROM users", integration_id, ids)}
     candidates = [i for i, m in enumerate(mapped) if not issues[i] and m.mis_id not in linked]
     found = find_duplicates(conn, integration_id, [user_keys(cleaned[i]) for i in candidates])
     return {candidates[j]: match for j, match in found.items()}
 
 
 def _by_mis_id(
-    conn: sa.Connection, select: str, integration_id: int, mis_ids: Sequence[str]
+    conn: sa.Connection, select: str, integration_id: int, mis_ids: Sequence[str], alias: str = ""
 ) -> list[tuple[Any, ...]]:
-    """``select`` (a constant ``SELECT ... FROM table``) for this integration's rows with
-    these MIS ids: one indexed statement sent straight to the driver (no per-page
-    statement building)."""
-    marks = bulk.placeholders(conn, len(mis_ids) + 1)
-    first, rest = marks.split(", ", 1) if mis_ids else (marks, "NULL")
-    sql = f"{select} WHERE integration_id = {first} AND mis_id IN ({rest})"
+    """``select`` (a constant ``SELECT ... FROM table``, ``alias`` its table's prefix)
+    for this integration's rows with these MIS ids: one indexed statement sent straight
+    to the driver (no per-page statement building)."""
+    sql = _page_sql(conn, select, len(mis_ids), alias)
     return [tuple(row) for row in conn.exec_driver_sql(sql, (integration_id, *mis_ids)).all()]
+
+
+def _page_sql(conn: sa.Connection, head: str, count: int, alias: str = "") -> str:
+    """``head`` restricted to one integration (first parameter) and ``count`` MIS ids."""
+    marks = bulk.placeholders(conn, count + 1)
+    first, rest = marks.split(", ", 1) if count else (marks, "NULL")
+    return f"{head} WHERE {alias}integration_id = {first} AND {alias}mis_id IN ({rest})"
 
 
 def _json_value(value: Any) -> Any:
@@ -181,7 +304,7 @@ def _json_value(value: Any) -> Any:
 
 _COLUMNS = (
     "integration_id", "run_id", "role", "mis_id", "person_id", "list", "fields", "issues",
-    "match_user_id", "match_key", "record_hash",
+    "match_user_id", "match_key", "record_hash", "source_hash",
 )  # fmt: skip
 _KEEP_MERGE = (
     "staged_records.list = 'ready' AND staged_records.match_user_id IS NOT NULL "
@@ -191,24 +314,10 @@ _ON_CONFLICT = (
     'ON CONFLICT ("integration_id", "mis_id") DO UPDATE SET '
     '"run_id" = excluded.run_id, "role" = excluded.role, "person_id" = excluded.person_id, '
     '"fields" = excluded.fields, "issues" = excluded.issues, '
-    '"record_hash" = excluded.record_hash, '
+    '"record_hash" = excluded.record_hash, "source_hash" = excluded.source_hash, '
     f'"list" = CASE WHEN {_KEEP_MERGE} THEN \'ready\' ELSE excluded.list END, '
     f'"match_user_id" = CASE WHEN {_KEEP_MERGE} THEN staged_records.match_user_id '
     "ELSE excluded.match_user_id END, "
     f'"match_key" = CASE WHEN {_KEEP_MERGE} THEN staged_records.match_key '
     "ELSE excluded.match_key END"
 )
-
-
-def _upsert(conn: sa.Connection, rows: list[dict[str, Any]]) -> None:
-    """Insert or refresh the page's staged rows in one executemany; a merge the admin
-    already decided (ready + match_user_id) survives a re-stage that finds the same
-    duplicate."""
-    sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
-    text = bulk.json_text  # tuples in the order of _COLUMNS
-    bulk.execute_many(conn, sql, [
-        (r["integration_id"], r["run_id"], r["role"], r["mis_id"], r["person_id"], r["list"],
-         text(r["fields"]), text(r["issues"]), r["match_user_id"], r["match_key"],
-         r["record_hash"])
-        for r in rows
-    ])  # fmt: skip

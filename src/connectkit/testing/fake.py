@@ -256,6 +256,11 @@ class FakeConnector:
             raise ValueError("call and page count from 1")
         self._failures.append(_Failure(name, error, call, page, after))
 
+    def clear_failures(self) -> None:
+        """Disarm every failure :meth:`fail` armed. A forked import worker fires its own
+        copy of a failure; this process's copy stays armed until cleared."""
+        self._failures.clear()
+
     def calls(self, hook: str) -> list[Call]:
         """The recorded calls of one hook (name with or without the prefix)."""
         name = hook if hook.startswith("connectkit_") else f"connectkit_{hook}"

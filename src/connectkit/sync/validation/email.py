@@ -53,7 +53,7 @@ def library_email(value: str) -> tuple[str | None, str | None]:
     return result.normalized, None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def check_email(value: str) -> tuple[str | None, str | None]:
     """``(normalized, None)`` if ``value`` is an email address, else ``(None, reason)``."""
     fast = fast_email(value)

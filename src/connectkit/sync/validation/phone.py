@@ -202,7 +202,7 @@ def library_phone(value: str, region: str) -> tuple[str | None, str | None]:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164), None
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=8192)
 def check_phone(value: str, region: str) -> tuple[str | None, str | None]:
     """``(e164, None)`` if ``value`` is a valid number read in ``region``, else
     ``(None, reason)``."""

@@ -145,6 +145,13 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_run_log'))
     )
     op.create_index(op.f('ix_run_log_run_id_action'), 'run_log', ['run_id', 'action'], unique=False)
+    op.create_table('seen_unchanged',
+    sa.Column('run_id', sa.Integer(), nullable=False),
+    sa.Column('mis_id', sa.String(length=128), nullable=False),
+    sa.Column('user_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_seen_unchanged_run_id_sync_runs'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('run_id', 'mis_id', name=op.f('pk_seen_unchanged'))
+    )
     op.create_table('staged_records',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('integration_id', sa.Integer(), nullable=False),
@@ -158,6 +165,7 @@ def upgrade() -> None:
     sa.Column('match_user_id', sa.Integer(), nullable=True),
     sa.Column('match_key', sa.String(length=16), nullable=True),
     sa.Column('record_hash', sa.String(length=64), nullable=False),
+    sa.Column('source_hash', sa.String(length=64), nullable=True),
     sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], name=op.f('fk_staged_records_integration_id_integrations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_records_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staged_records')),
@@ -180,6 +188,7 @@ def upgrade() -> None:
     sa.Column('mis_code', sa.String(length=128), nullable=True),
     sa.Column('photo_hash', sa.String(length=64), nullable=True),
     sa.Column('record_hash', sa.String(length=64), nullable=True),
+    sa.Column('source_hash', sa.String(length=64), nullable=True),
     sa.Column('name_key', sa.String(length=400), nullable=True),
     sa.Column('email_key', sa.String(length=320), nullable=True),
     sa.Column('phone_key', sa.String(length=32), nullable=True),
@@ -227,6 +236,7 @@ def downgrade() -> None:
     op.drop_table('users')
     op.drop_index(op.f('ix_staged_records_integration_id_list'), table_name='staged_records')
     op.drop_table('staged_records')
+    op.drop_table('seen_unchanged')
     op.drop_index(op.f('ix_run_log_run_id_action'), table_name='run_log')
     op.drop_table('run_log')
     op.drop_index(op.f('ix_sync_runs_integration_id_id'), table_name='sync_runs')

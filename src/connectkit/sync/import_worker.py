@@ -1,0 +1,137 @@
+"""Import on two cores: a forked worker reads, the run's process writes.
+
+Staging a page has a read side (fetch and map it with the connector, apply the mapping,
+overrides, source digests, validation, duplicate lookups: :meth:`Stager.prepare`) and a
+write side (:meth:`Stager.write` plus the checkpoint). The read side is most of the CPU
+work and reads only tables an import never writes, so :func:`worker_pages` runs it in a
+child process with its own store connection, one page ahead of the parent, which writes
+each prepared page and its checkpoint in one transaction exactly as in-process staging
+does. Resuming, counting and the run log are therefore the same in both modes.
+
+The child is forked (plugins, the connector context and any test transport are
+inherited, nothing is pickled but the prepared pages). Each page travels through a pipe
+whose buffer holds less than a page, so the child is never more than one page ahead
+and memory stays flat. An exception in the child is re-raised in the parent (as a
+:class:`~connectkit.errors.ConnectorError` naming it when it cannot cross the pipe).
+If the parent dies, the child's next send fails and it exits; if the parent stops
+early, it terminates the child.
+
+Where ``fork`` is unavailable :func:`fork_available` is False and the engine imports
+in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterator
+from datetime import datetime
+from multiprocessing.connection import Connection
+from typing import Any
+
+from connectkit.context import ConnectorContext
+from connectkit.errors import ConnectorError
+from connectkit.models import Role
+from connectkit.plugins.facade import Connector
+from connectkit.sync.stage import StagedPage, Stager
+
+log = logging.getLogger(__name__)
+
+_PAGE, _END, _FAILED = "page", "end", "failed"
+
+
+def fork_available() -> bool:
+    """True where child processes can be forked (Linux, macOS, BSDs)."""
+    return "fork" in multiprocessing.get_all_start_methods()
+
+
+def worker_pages(
+    engine: Any,
+    connector: Connector,
+    ctx: ConnectorContext,
+    stager: Stager,
+    role: Role,
+    since: datetime | None,
+    cursor: str | None,
+) -> Iterator[tuple[StagedPage, str | None]]:
+    """Prepared pages of ``role`` from ``cursor`` on, with each page's resume cursor,
+    read and prepared by a forked child process."""
+    mp = multiprocessing.get_context("fork")
+    receiver, sender = mp.Pipe(duplex=False)
+    parent = os.getpid()
+    child = mp.Process(
+        target=_read,
+        args=(sender, parent, engine, connector, ctx, stager, role, since, cursor),
+        name=f"connectkit-import-{role}",
+        daemon=True,
+    )
+    child.start()
+    sender.close()
+    try:
+        while True:
+            message = _receive(receiver, child)
+            if message[0] == _END:
+                return
+            if message[0] == _FAILED:
+                raise message[1]
+            yield message[1], message[2]
+    finally:
+        receiver.close()
+        if child.is_alive():
+            child.terminate()
+        child.join()
+
+
+def _receive(receiver: Connection, child: Any) -> tuple[Any, ...]:
+    try:
+        message: tuple[Any, ...] = receiver.recv()
+    except EOFError:
+        child.join()
+        raise ConnectorError(
+            f"the import worker process ended without finishing (exit code {child.exitcode})"
+        ) from None
+    return message
+
+
+def _read(
+    sender: Connection,
+    parent: int,
+    engine: Any,
+    connector: Connector,
+    ctx: ConnectorContext,
+    stager: Stager,
+    role: Role,
+    since: datetime | None,
+    cursor: str | None,
+) -> None:
+    """The child: fetch and prepare every page, send each; then the end (or the error)."""
+    engine.dispose(close=False)  # never touch the parent's pooled connections
+    try:
+        for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
+            with engine.connect() as conn:
+                staged = stager.prepare(conn, role, page.people)
+            if os.getppid() != parent:
+                return  # the run's process is gone: nobody will write this
+            sender.send((_PAGE, staged, page.cursor))
+        sender.send((_END,))
+    except BrokenPipeError:
+        return
+    except BaseException as exc:  # every failure goes to the parent
+        log.debug("import worker failed", exc_info=True)
+        with contextlib.suppress(OSError):
+            sender.send((_FAILED, _portable(exc)))
+    finally:
+        sender.close()
+        engine.dispose()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a ConnectorError naming it."""
+    try:
+        copy: BaseException = pickle.loads(pickle.dumps(exc))  # noqa: S301 - our own bytes
+        return copy
+    except Exception:
+        return ConnectorError(f"{type(exc).__name__}: {exc}")

@@ -1,0 +1,148 @@
+"""The forked import worker (connectkit.sync.import_worker): the same runs, counts and
+directory as importing in-process, on SQLite and PostgreSQL; connector failures cross
+the process boundary; the child never outlives the pages it was asked for."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from connectkit.context import ConnectorContext
+from connectkit.errors import ConnectorError, RetryLaterError
+from connectkit.models import PeoplePage, Role
+from connectkit.store.engine import make_engine
+from connectkit.store.tables import metadata
+from connectkit.sync import service
+from connectkit.sync.import_worker import fork_available, worker_pages
+
+from .conftest import NAME, World, build_world
+from .test_fast_path import _directory, _scenario
+from .test_ongoing import nonzero
+
+pytestmark = pytest.mark.skipif(not fork_available(), reason="needs the fork start method")
+
+
+def _in_process_result(tmp_path: Path) -> tuple[list[dict[str, int]], list[tuple[Any, ...]]]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'in-process.sqlite'}")
+    metadata.create_all(engine)
+    world = build_world(engine, tmp_path / "state-in-process")
+    try:
+        return _scenario(world), _directory(world)
+    finally:
+        engine.dispose()
+
+
+def test_worker_runs_reach_the_same_counts_and_directory(world: World, tmp_path: Path) -> None:
+    world.rt = world.runtime(import_worker=True)
+    counts = _scenario(world)
+    assert counts[0] == {"created": 18}
+    assert (counts, _directory(world)) == _in_process_result(tmp_path)
+    assert multiprocessing.active_children() == []
+
+
+def _worker_world(world: World) -> World:
+    world.rt = world.runtime(import_worker=True)
+    world.add(Role.STUDENT, 30)  # 5 pages of 7 (the fixture's page size)
+    return world
+
+
+def test_a_connector_error_in_the_worker_is_raised_in_the_run(world: World) -> None:
+    _worker_world(world)
+    world.fake.fail("fetch_people", RetryLaterError("MIS busy (503) on page 3"), page=3)
+    with pytest.raises(RetryLaterError, match="MIS busy"):
+        service.start_run(world.rt, NAME)
+    assert len(world.staged()) == 14  # the two pages before the failure were kept
+    world.fake.clear_failures()
+    res = service.continue_run(world.rt, NAME)
+    assert res.status == "awaiting_review"
+    assert len(world.staged()) == 30
+
+
+class Unpicklable(Exception):
+    def __init__(self, message: str, *, code: int) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def test_an_error_that_cannot_cross_the_pipe_is_named(world: World) -> None:
+    _worker_world(world)
+    world.fake.fail("fetch_people", Unpicklable("odd failure", code=7), page=2)
+    with pytest.raises(ConnectorError, match="Unpicklable: odd failure"):
+        service.start_run(world.rt, NAME)
+
+
+class DyingConnector:
+    """Yields one page, then its process dies without a word."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def fetch_people(
+        self, ctx: ConnectorContext, role: Role, since: datetime | None, cursor: str | None
+    ) -> Iterator[PeoplePage]:
+        pages = self.inner.fetch_people(ctx, role, since=since, cursor=cursor)
+        yield next(pages)
+        os._exit(7)
+
+
+def _stager(world: World) -> Any:
+    from connectkit.sync.mapper import compile_mapping
+    from connectkit.sync.stage import Stager
+    from connectkit.sync.validate import Validator
+
+    from .conftest import MAPPING
+
+    return Stager(
+        integration_id=world.integration_id, integration=NAME, run_id=0,
+        maps=compile_mapping(MAPPING), validator=Validator("GB"), site="Main Site",
+        hooks=world.rt.hooks,
+    )  # fmt: skip
+
+
+def _connector_and_context(world: World) -> tuple[Any, ConnectorContext]:
+    from connectkit import integrations as lifecycle
+
+    with world.engine.connect() as conn:
+        row = lifecycle.get(conn, world.integration_id)
+    return world.rt.hooks.connector("fake"), world.rt.env.context_for(row)
+
+
+def test_a_worker_that_dies_is_reported_not_waited_for(world: World) -> None:
+    _worker_world(world)
+    connector, ctx = _connector_and_context(world)
+    pages = worker_pages(
+        world.engine, DyingConnector(connector), ctx, _stager(world), Role.STUDENT, None, None
+    )
+    first, cursor = next(pages)
+    assert first.imported == 7
+    assert cursor is not None
+    with pytest.raises(ConnectorError, match="exit code 7"):
+        next(pages)
+    assert multiprocessing.active_children() == []
+
+
+def test_stopping_early_ends_the_worker(world: World) -> None:
+    _worker_world(world)
+    connector, ctx = _connector_and_context(world)
+    pages = worker_pages(world.engine, connector, ctx, _stager(world), Role.STUDENT, None, None)
+    next(pages)
+    assert len(multiprocessing.active_children()) == 1
+    pages.close()
+    assert multiprocessing.active_children() == []
+
+
+def test_worker_mode_unchanged_rerun_writes_nothing(world: World) -> None:
+    _worker_world(world)
+    service.start_run(world.rt, NAME)
+    service.confirm(world.rt, NAME)
+    before = world.users_raw()
+    world.clock.advance(hours=1)
+    res = service.start_run(world.rt, NAME, kind="reconcile")
+    assert nonzero(res.counts) == {"unchanged": 30}
+    assert world.users_raw() == before
