@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
-from datetime import date
+from collections.abc import Iterable, Mapping
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
+import yaml
 
-from connectkit.models import GroupKind, Role
+from connectkit.models import GroupKind, GroupMembership, MISPerson, Role
+from connectkit_wonde.emulator.data import School
 from connectkit_wonde.mapping import (
     deletion_role,
     group_kind,
@@ -16,6 +24,8 @@ from connectkit_wonde.mapping import (
     map_group,
     map_person,
 )
+
+CASSETTES = Path(__file__).resolve().parents[3] / "cassettes" / "wonde"
 
 STUDENT = {
     "id": "A1749191433",
@@ -173,3 +183,329 @@ def test_attendance_codes() -> None:
     assert code is not None
     assert (code.code, code.mis_id, code.meaning) == ("/", "A186523258", "PRESENT")
     assert map_attendance_code({"id": "X", "code": "WAY-TOO-LONG"}) is None
+
+
+# --- map_person against an independent, plain reference mapping ---------------------------
+#
+# The reference below restates the mapping contract in the most direct way (no caches, no
+# fast paths, no shared objects). map_person must give the very same model for every record:
+# the same model_dump(), the same fields set and the same repr (which shows value types,
+# time zones and enum members), on a first call and on a second one (caches warm).
+
+
+def _ref_text(value: object) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _ref_datetime(value: object) -> datetime | None:
+    if value is None or value == "":
+        return None
+    zone: Any = UTC
+    if isinstance(value, dict):
+        if value.get("date") is None:
+            return None
+        name = value.get("timezone")
+        if isinstance(name, str) and name.upper() not in ("UTC", "Z", "+00:00"):
+            try:
+                zone = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = UTC
+        value = value["date"]
+    if not isinstance(value, str):
+        raise ValueError(f"not a date: {value!r}")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
+                    "%Y-%m-%dT%H:%M:%S"):  # fmt: skip
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"not a date: {text!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def _ref_date(value: object) -> date | None:
+    if value is None or value == "":
+        return None
+    raw = value.get("date") if isinstance(value, dict) else value
+    if raw is None:
+        return None
+    if not isinstance(raw, str) or len(raw) < 10:
+        raise ValueError(f"not a date: {raw!r}")
+    return date.fromisoformat(raw[:10])
+
+
+def _ref_payload(value: object) -> object:
+    return value["data"] if isinstance(value, dict) and "data" in value else value
+
+
+def _ref_is_null(extras: dict[str, Any], path: str) -> bool:
+    value: Any = extras
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return False
+        value = _ref_payload(value[part])
+        if value is None:
+            return True
+    return False
+
+
+def _ref_labelled(values: object) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if isinstance(values, Mapping):
+        for key, value in values.items():
+            if type(value) is str and value.strip():
+                out[str(key)] = value.strip()
+    return out
+
+
+def _ref_groups(extras: dict[str, Any], role: Role) -> tuple[GroupMembership, ...]:
+    pairs: list[tuple[str, GroupKind]] = []
+    for name, kind in (
+        ("year", GroupKind.YEAR),
+        ("registration", GroupKind.REGISTRATION),
+        ("house", GroupKind.HOUSE),
+    ):
+        item = extras.get(name)
+        if isinstance(item, dict) and item.get("id"):
+            pairs.append((str(item["id"]), kind))
+    groups = extras.get("groups")
+    if not isinstance(groups, list):
+        groups = [groups] if groups else []
+    for group in groups:
+        if isinstance(group, dict) and group.get("id"):
+            kind = group_kind(group.get("type"))
+            if role is Role.STAFF and kind is GroupKind.OTHER:
+                kind = GroupKind.STAFF
+            pairs.append((str(group["id"]), kind))
+        elif isinstance(group, str):
+            pairs.append((group, GroupKind.OTHER))
+    seen: dict[str, GroupMembership] = {}
+    for ident, kind in pairs:
+        if ident not in seen:
+            seen[ident] = GroupMembership(group_id=ident, kind=kind)
+    return tuple(seen.values())
+
+
+def reference_person(
+    raw: Mapping[str, Any], role: Role, not_permitted: Iterable[str] = ()
+) -> MISPerson | None:
+    record_id = _ref_text(raw.get("id"))
+    if record_id is None:
+        return None
+    extras = {k: (v["data"] if type(v) is dict and "data" in v else v) for k, v in raw.items()}
+    photo = extras.pop("photo", None)
+    contact = extras.get("contact_details")
+    if not isinstance(contact, dict):
+        contact = {}
+    denied = sorted({path for path in not_permitted if _ref_is_null(extras, path)})
+    if denied:
+        extras["_not_permitted"] = denied
+    invalid: dict[str, str] = {}
+    values: dict[str, Any] = {}
+    for name, parse in (("date_of_birth", _ref_date), ("updated_at", _ref_datetime)):
+        try:
+            values[name] = parse(raw.get(name))
+        except (ValueError, TypeError) as exc:
+            values[name] = None
+            invalid[name] = str(exc)
+    if invalid:
+        extras["_invalid"] = invalid
+    forename, surname = _ref_text(raw.get("forename")), _ref_text(raw.get("surname"))
+    return MISPerson(
+        mis_id=record_id,
+        role=role,
+        person_id=_ref_text(raw.get("upi")),
+        mis_code=_ref_text(raw.get("mis_id")),
+        first_name=_ref_text(raw.get("legal_forename")) or forename,
+        last_name=_ref_text(raw.get("legal_surname")) or surname,
+        preferred_first_name=forename,
+        preferred_last_name=surname,
+        middle_names=_ref_text(raw.get("middle_names")),
+        emails=_ref_labelled(contact.get("emails")),
+        phones=_ref_labelled(contact.get("phones")),
+        date_of_birth=values["date_of_birth"],
+        groups=_ref_groups(extras, role),
+        photo_hash=_ref_text(photo.get("hash")) if isinstance(photo, dict) else None,
+        updated_at=values["updated_at"],
+        extras=extras,
+    )
+
+
+def _cassette_people() -> list[tuple[dict[str, Any], Role]]:
+    """Every student and employee record in the recorded Wonde cassettes."""
+    found: list[tuple[dict[str, Any], Role]] = []
+    for path in sorted(CASSETTES.glob("*.yaml")):
+        for interaction in yaml.safe_load(path.read_text())["interactions"]:
+            uri = interaction["request"]["uri"].split("?")[0]
+            role = Role.STAFF if uri.endswith("/employees") else Role.STUDENT
+            if not uri.endswith(("/students", "/employees", "/leavers", "/pre-admissions")):
+                continue
+            body = json.loads(interaction["response"]["body"]["string"] or "{}")
+            rows = body.get("data")
+            found.extend((row, role) for row in rows if isinstance(row, dict))
+    return found
+
+
+def _emulator_people() -> list[tuple[dict[str, Any], Role]]:
+    """Emulator records of every kind, with every include, some with scopes denied."""
+    school = School(id="A1930499544", name="Emulated Academy", students=40, staff=10)
+    includes = {"contact_details", "year", "groups", "employment_details", "extended_details",
+                "photo"}  # fmt: skip
+    found: list[tuple[dict[str, Any], Role]] = []
+    for denied in (set(), {"contact_details", "date_of_birth", "photo", "gender"}):
+        for kind, count in (("student", 40), ("leaver", 5), ("pre", 5), ("employee", 10)):
+            role = Role.STAFF if kind == "employee" else Role.STUDENT
+            found.extend((school.person(kind, i, includes, denied), role) for i in range(count))
+    return found
+
+
+def _edge_people() -> list[tuple[dict[str, Any], Role]]:
+    """Hand-made records: every odd shape map_person has to tolerate."""
+    base: dict[str, Any] = json.loads(json.dumps(STUDENT))
+    utc = {"timezone_type": 3, "timezone": "UTC"}
+    shapes: list[dict[str, Any]] = [
+        {},
+        {"contact_details": None},
+        {"contact_details": {"data": None}},
+        {"contact_details": {"data": {"emails": None, "phones": "01632 960000"}}},
+        {"contact_details": {"emails": {"primary": "x@example.org"}}},  # not wrapped
+        {"contact_details": {"data": {"emails": {1: " a@b.c ", "p": 7, "q": "\u00a0"}}}},
+        {"contact_details": {"data": {"emails": [("primary", "x@y.z")]}}},
+        {"year": None, "groups": None},
+        {"year": {"data": None}, "groups": {"data": None}},
+        {"year": "A1111111111", "groups": "A4444444444"},
+        {"year": {"data": {"id": 7, "name": "Year 7"}}},
+        {"year": {"data": {"id": ""}}, "registration": {"id": "R1"}, "house": {"data": {}}},
+        {"registration": {"data": {"id": "R1"}}, "house": {"data": {"id": "H1"}}},
+        {"groups": {"data": {"id": "G1", "type": "House"}}},
+        {"groups": {"data": "G2"}},
+        {"groups": ["G3", "G3", {"id": "G3", "type": "YEAR"}, None, 5, {"type": "YEAR"}]},
+        {
+            "groups": {
+                "data": [{"id": "A1111111111", "type": "CLASS"}, {"id": "C1", "type": "CLASS"}]
+            }
+        },
+        {
+            "groups": {
+                "data": [
+                    {"id": "G4", "type": " staff group "},
+                    {"id": "G5"},
+                    {"id": "G6", "type": None},
+                    {"id": "G7", "type": 3},
+                    {"id": 8, "type": "TUTOR"},
+                    {"id": "G9", "type": "Weird"},
+                ]
+            }
+        },
+        {"date_of_birth": {"date": "not a date"}},
+        {"date_of_birth": {"date": "2012-02-30 00:00:00.000000"}},
+        {"date_of_birth": "2012-09-29"},
+        {"date_of_birth": 20120929},
+        {"date_of_birth": {"date": None}},
+        {"date_of_birth": ""},
+        {"updated_at": {"date": "yesterday", **utc}},
+        {"updated_at": {"date": "2024-05-20 05:07:04.1+0100", **utc}},
+        {"updated_at": {"date": "2024-05-20 05:07:04.12345Z", **utc}},
+        {"updated_at": {"date": "2024-05-20T05:07:04.000000", **utc}},
+        {"updated_at": {"date": "2024-05-20Z05:07:04.000000", **utc}},
+        {"updated_at": {"date": "2024-05-20 05:07:04", **utc}},
+        {"updated_at": {"date": " 2024-05-20 05:07:04.000000", **utc}},
+        {"updated_at": {"date": "2024-05-20 05:07:04.000000", "timezone": "Europe/London"}},
+        {"updated_at": {"date": "2024-05-20 05:07:04.000000", "timezone": "Nowhere/Else"}},
+        {"updated_at": {"date": "2024-02-30 05:07:04.000000", **utc}},
+        {"updated_at": {"date": 1716181624, **utc}},
+        {"updated_at": "2024-05-20T05:07:04Z"},
+        {"updated_at": None},
+        {"photo": None},
+        {"photo": {"data": None}},
+        {"photo": {"data": {"hash": "  "}}},
+        {"photo": {"hash": 12345}},
+        {"forename": "  Zoë ", "surname": "Nguyễn", "legal_forename": " ", "legal_surname": None},
+        {"forename": "Łukasz", "legal_forename": "Ł", "middle_names": " Ní Bhriain "},
+        {"upi": 12345, "mis_id": 9919, "middle_names": ""},
+        {"id": "  A9  "},
+        {"id": 123},
+        {"extended_details": {"data": {"sen_status": None}}, "restored_at": None},
+        {"classes": {"data": []}, "some_list": [{"data": 1}]},
+    ]
+    found = [({**base, **shape}, Role.STUDENT) for shape in shapes]
+    found += [({**base, **shape}, Role.STAFF) for shape in shapes]
+    found += [({"id": ""}, Role.STUDENT), ({"mis_id": "1"}, Role.STAFF), ({"id": None}, Role.STAFF)]
+    return found
+
+
+NOT_PERMITTED: tuple[frozenset[str], ...] = (
+    frozenset(),
+    frozenset({"contact_details", "date_of_birth", "gender", "photo", "year", "groups"}),
+    frozenset(
+        {
+            "contact_details.emails.primary",
+            "contact_details.phones",
+            "employment_details",
+            "year.name",
+            "missing",
+            "missing.path",
+            "_invalid",
+        }
+    ),
+)
+
+
+def _same(new: MISPerson | None, ref: MISPerson | None) -> None:
+    if ref is None:
+        assert new is None
+        return
+    assert new is not None
+    assert new.model_dump() == ref.model_dump()
+    assert new.model_fields_set == ref.model_fields_set
+    assert repr(new) == repr(ref)
+    assert new.model_dump_json() == ref.model_dump_json()
+
+
+@pytest.mark.parametrize(
+    "source", [_cassette_people, _emulator_people, _edge_people], ids=lambda f: f.__name__
+)
+def test_map_person_equals_the_reference_mapping(source: Any) -> None:
+    people = source()
+    assert len(people) >= 20
+    for raw, role in people:
+        for denied in NOT_PERMITTED:
+            before = copy.deepcopy(raw)
+            ref = reference_person(raw, role, denied)
+            _same(map_person(raw, role, denied), ref)
+            _same(map_person(raw, role, iter(sorted(denied))), ref)  # any iterable, warm caches
+            assert raw == before  # the input is never changed
+
+
+def test_the_reference_sees_what_the_edge_cases_are_for() -> None:
+    """The edge cases do reach the branches they are written for (so the equality above
+    covers them): invalid dates, denied paths, every group kind, no-id records."""
+    mapped = [reference_person(raw, role, NOT_PERMITTED[1]) for raw, role in _edge_people()]
+    people = [p for p in mapped if p is not None]
+    assert len(people) < len(mapped)
+    assert any("updated_at" in p.extras.get("_invalid", {}) for p in people)
+    assert any("date_of_birth" in p.extras.get("_invalid", {}) for p in people)
+    assert any(p.extras.get("_not_permitted") for p in people)
+    assert any(p.photo_hash for p in people)
+    assert any(p.photo_hash is None for p in people)
+    kinds = {g.kind for p in people for g in p.groups}
+    assert kinds == set(GroupKind)
+    stamps = {p.updated_at for p in people}
+    assert datetime(2024, 5, 20, 4, 7, 4, 100000, tzinfo=UTC) in stamps  # "+0100" honoured
+
+
+def test_cassette_and_emulator_records_are_real_people() -> None:
+    assert {role for _, role in _cassette_people()} == {Role.STUDENT, Role.STAFF}
+    mapped = [map_person(raw, role) for raw, role in _emulator_people()]
+    assert all(p is not None and p.emails is not None for p in mapped)

@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import random
+from collections.abc import Callable
 from datetime import UTC, date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
@@ -98,3 +102,118 @@ def test_updated_after_format_is_utc() -> None:
 
     moment = datetime(2024, 6, 1, 12, 0, tzinfo=timezone(timedelta(hours=1)))
     assert format_updated_after(moment) == "2024-06-01 11:00:00"
+
+
+# --- the UTC fast path and the caches agree exactly with the general path ----------------
+
+
+def _general_datetime(value: object) -> datetime | None:
+    """The general reading of a Wonde date (no fast path, no cache), stated plainly."""
+    if value is None or value == "":
+        return None
+    zone: Any = UTC
+    if isinstance(value, dict):
+        if value.get("date") is None:
+            return None
+        name = value.get("timezone")
+        if isinstance(name, str) and name.upper() not in ("UTC", "Z", "+00:00"):
+            try:
+                zone = ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                zone = UTC
+        value = value["date"]
+    if not isinstance(value, str):
+        raise ValueError(f"not a date: {value!r}")
+    text = value.strip().replace("Z", "+00:00")
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
+                    "%Y-%m-%dT%H:%M:%S"):  # fmt: skip
+            try:
+                parsed = datetime.strptime(text, fmt)
+                break
+            except ValueError:
+                continue
+        else:
+            raise ValueError(f"not a date: {text!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=zone)
+    return parsed.astimezone(UTC)
+
+
+def _outcome(read: Callable[[object], object], value: object) -> str:
+    """What ``read(value)`` gives, as text exact enough to tell any two answers apart."""
+    try:
+        return repr(read(value))
+    except ValueError as exc:
+        return f"ValueError: {exc}"
+
+
+_SHAPES = ("2023-07-24 13:05:36.000000", "2022-01-28 15:45:10", "2024-02-29T23:59:59.999999")
+_CHARS = "0123456789 T:-.+Z,zW/\t\u0663\u00e9"
+
+
+def _utc_strings() -> list[str]:
+    """Both Wonde UTC shapes, every one-character change of them, and random two- and
+    three-character changes (lengths kept, so each one is a fast-path candidate)."""
+    found = set(_SHAPES)
+    for shape in _SHAPES:
+        for at in range(len(shape)):
+            for char in _CHARS:
+                found.add(shape[:at] + char + shape[at + 1 :])
+    rng = random.Random(20261129)
+    for _ in range(6000):
+        text = list(rng.choice(_SHAPES))
+        for _ in range(rng.choice((2, 3))):
+            text[rng.randrange(len(text))] = rng.choice(_CHARS)
+        found.add("".join(text))
+    found.update(("2023-07-24 13:05:36.1+0100", "2023-07-24 13:05:36.12345Z",
+                  "2023-07-24 13:05:36-01:00", "2023-07-24 13:05:+1:00", "20230724T130536.1234567",
+                  "2023-07-24 13:05:36.00000 ", " 2023-07-24 13:05:36", "2023-07-24"))  # fmt: skip
+    return sorted(found)
+
+
+def test_utc_fast_path_and_cache_agree_with_the_general_path() -> None:
+    strings = _utc_strings()
+    assert len(strings) > 5000
+    fast = 0
+    for text in strings:
+        value = {"date": text, "timezone_type": 3, "timezone": "UTC"}
+        expected = _outcome(_general_datetime, value)
+        assert _outcome(parse_datetime, value) == expected, text
+        assert _outcome(parse_datetime, dict(value)) == expected, text  # from the cache
+        fast += not expected.startswith("ValueError") and len(text) in (19, 26)
+    assert fast > 500  # many of them really are readable, fast-path-sized dates
+
+
+def test_utc_fast_path_keeps_the_utc_singleton_and_honours_offsets() -> None:
+    first = parse_datetime({"date": "2023-07-24 13:05:36.000000", "timezone": "UTC"})
+    again = parse_datetime({"date": "2023-07-24 13:05:36.000000", "timezone": "UTC"})
+    assert first == again == datetime(2023, 7, 24, 13, 5, 36, tzinfo=UTC)
+    assert first is not None
+    assert first.tzinfo is UTC
+    shifted = parse_datetime({"date": "2023-07-24 13:05:36.1+0100", "timezone": "UTC"})
+    assert shifted == datetime(2023, 7, 24, 12, 5, 36, 100000, tzinfo=UTC)
+
+
+def test_parse_date_cache_gives_the_same_dates_and_errors() -> None:
+    values: list[object] = ["2012-09-29", "2012-09-29 00:00:00.000000", "2012-02-30",
+                            "2012-9-29xx", "29/09/2012", "x" * 12, "2012-09-29T23:59:59+05:00",
+                            {"date": "2012-09-29 00:00:00.000000", "timezone": "Europe/London"},
+                            {"date": None}, {"date": 20120929}, "", None, 20120929]  # fmt: skip
+
+    def plain(value: object) -> object:
+        if value is None or value == "":
+            return None
+        raw = value.get("date") if isinstance(value, dict) else value
+        if raw is None:
+            return None
+        if not isinstance(raw, str) or len(raw) < 10:
+            raise ValueError(f"not a date: {raw!r}")
+        return date.fromisoformat(raw[:10])
+
+    for value in values:
+        expected = _outcome(plain, value)
+        assert _outcome(parse_date, value) == expected
+        assert _outcome(parse_date, value) == expected  # from the cache

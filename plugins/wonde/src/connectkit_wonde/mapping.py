@@ -85,6 +85,7 @@ def group_kind(raw_type: Any) -> GroupKind:
 
 
 def _text(value: Any) -> str | None:
+    """``value`` as stripped text; None when it is None or blank."""
     if value is None:
         return None
     text = (value if type(value) is str else str(value)).strip()
@@ -92,66 +93,99 @@ def _text(value: Any) -> str | None:
 
 
 def _labelled(values: Any) -> dict[str, str]:
-    """The non-blank string values of a labelled block (``emails``, ``phones``), stripped."""
-    if not isinstance(values, Mapping):
+    """The non-blank string values of a labelled block (``emails``, ``phones``), stripped,
+    keyed by ``str(label)``; ``{}`` when ``values`` is not a mapping."""
+    if type(values) is not dict and not isinstance(values, Mapping):
         return {}
-    return {
-        str(key): text
-        for key, value in values.items()
-        if type(value) is str and (text := value.strip())
-    }
+    out: dict[str, str] = {}
+    for key, value in values.items():
+        if type(value) is str and (text := value.strip()):
+            out[key if type(key) is str else str(key)] = text
+    return out
 
 
 def _unwrap(raw: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``raw`` with every relation unwrapped (``{"data": x}`` -> ``x``)."""
-    return {k: (v["data"] if type(v) is dict and "data" in v else v) for k, v in raw.items()}
+    """A copy of ``raw`` (same key order) with every relation unwrapped (``{"data": x}`` ->
+    ``x``; only plain dicts are relations)."""
+    out = dict(raw)
+    for key, value in out.items():
+        if type(value) is dict and "data" in value:
+            out[key] = value["data"]  # replaces an existing key: the iteration stays valid
+    return out
 
 
-_MEMBERSHIPS: dict[tuple[str, GroupKind], GroupMembership] = {}
+_MEMBERSHIPS: dict[GroupKind, dict[str, GroupMembership]] = {kind: {} for kind in GroupKind}
+"""Shared memberships by kind, then group id (keyed by str: an enum's hash is Python code)."""
 
 
 def membership(group_id: str, kind: GroupKind) -> GroupMembership:
     """A GroupMembership, shared between people (models are frozen, so sharing is safe)."""
-    key = (group_id, kind)
-    found = _MEMBERSHIPS.get(key)
+    shared = _MEMBERSHIPS[kind]
+    found = shared.get(group_id)
     if found is None:
-        if len(_MEMBERSHIPS) > 50_000:
-            _MEMBERSHIPS.clear()
-        found = _MEMBERSHIPS[key] = GroupMembership(group_id=group_id, kind=kind)
+        if len(shared) > 50_000:
+            shared.clear()
+        found = shared[group_id] = GroupMembership(group_id=group_id, kind=kind)
     return found
 
 
-_NAMED = (
-    ("year", GroupKind.YEAR),
-    ("registration", GroupKind.REGISTRATION),
-    ("house", GroupKind.HOUSE),
+_NAMED = tuple(
+    (name, kind, _MEMBERSHIPS[kind])
+    for name, kind in (
+        ("year", GroupKind.YEAR),
+        ("registration", GroupKind.REGISTRATION),
+        ("house", GroupKind.HOUSE),
+    )
 )
+_TYPED = {raw_type: (kind, _MEMBERSHIPS[kind]) for raw_type, kind in _KINDS.items()}
+"""Each exact type name ``group_kind`` knows, with its kind and that kind's shared memberships
+(no known type is OTHER, so the staff default never applies to these)."""
+_OTHER = _MEMBERSHIPS[GroupKind.OTHER]
 
 
 def _memberships(values: Mapping[str, Any], role: Role) -> tuple[GroupMembership, ...]:
-    """Memberships from a record whose relations are already unwrapped."""
+    """Memberships from a record whose relations are already unwrapped: ``year``,
+    ``registration`` and ``house`` objects, then ``groups`` (a list, one object or one id
+    string); each group id once, first occurrence wins; untyped staff groups are STAFF."""
     found: dict[str, GroupMembership] = {}
-    for name, kind in _NAMED:
+    for name, kind, shared in _NAMED:
         item = values.get(name)
         if isinstance(item, dict) and item.get("id"):
-            ident = str(item["id"])
+            ident = item["id"]
+            if type(ident) is not str:
+                ident = str(ident)
             if ident not in found:
-                found[ident] = membership(ident, kind)
+                found[ident] = shared.get(ident) or membership(ident, kind)
     groups = values.get("groups")
-    for group in groups if isinstance(groups, list) else ([groups] if groups else []):
+    for group in groups if isinstance(groups, list) else ([groups] if groups else ()):
         if isinstance(group, dict) and group.get("id"):
-            ident = str(group["id"])
+            ident = group["id"]
+            if type(ident) is not str:
+                ident = str(ident)
             if ident not in found:
-                kind = group_kind(group.get("type"))
-                if role is Role.STAFF and kind is GroupKind.OTHER:
-                    kind = GroupKind.STAFF
-                found[ident] = membership(ident, kind)
+                raw_type = group.get("type")
+                typed = _TYPED.get(raw_type) if type(raw_type) is str else None
+                if typed is not None:
+                    found[ident] = typed[1].get(ident) or membership(ident, typed[0])
+                else:
+                    found[ident] = membership(ident, _untyped_kind(raw_type, role))
         elif isinstance(group, str) and group not in found:
-            found[group] = membership(group, GroupKind.OTHER)
+            found[group] = _OTHER.get(group) or membership(group, GroupKind.OTHER)
     return tuple(found.values())
 
 
+def _untyped_kind(raw_type: Any, role: Role) -> GroupKind:
+    """The kind of a group whose type is not an exact known name: ``group_kind``, except
+    that a staff member's OTHER group is STAFF."""
+    kind = group_kind(raw_type)
+    if role is Role.STAFF and kind is GroupKind.OTHER:
+        return GroupKind.STAFF
+    return kind
+
+
 def _safe(record_id: str, name: str, parse: Any, value: Any, invalid: dict[str, str]) -> Any:
+    """``parse(value)``; on ValueError/TypeError None, with the reason in ``invalid[name]``
+    and a warning naming the record and field."""
     try:
         return parse(value)
     except (ValueError, TypeError) as exc:
@@ -170,42 +204,65 @@ def map_person(
     ``not_permitted`` are field paths this token may not read; those that came back null
     are listed in ``extras["_not_permitted"]``.
     """
-    record_id = _text(raw.get("id"))
+    get = raw.get
+    record_id = _text(get("id"))
     if record_id is None:
-        log.warning("Wonde %s record without an id skipped (mis_id %r)", role, raw.get("mis_id"))
+        log.warning("Wonde %s record without an id skipped (mis_id %r)", role, get("mis_id"))
         return None
     extras = _unwrap(raw)
     photo = extras.pop("photo", None)
     contact = extras.get("contact_details")
-    if not isinstance(contact, dict):
-        contact = {}
+    if isinstance(contact, dict):
+        emails, phones = _labelled(contact.get("emails")), _labelled(contact.get("phones"))
+    else:
+        emails, phones = {}, {}
+    if not_permitted:
+        denied = [path for path in not_permitted if _is_null(extras, path)]
+        if denied:
+            extras["_not_permitted"] = sorted(set(denied))
     invalid: dict[str, str] = {}
-    denied = [path for path in not_permitted if _is_null(extras, path)]
-    if denied:
-        extras["_not_permitted"] = sorted(set(denied))
-    dob = _safe(record_id, "date_of_birth", parse_date, raw.get("date_of_birth"), invalid)
-    updated = _safe(record_id, "updated_at", parse_datetime, raw.get("updated_at"), invalid)
+    try:  # _safe, inlined for the common case that reads
+        dob = parse_date(get("date_of_birth"))
+    except (ValueError, TypeError):
+        dob = _safe(record_id, "date_of_birth", parse_date, get("date_of_birth"), invalid)
+    try:
+        updated = parse_datetime(get("updated_at"))
+    except (ValueError, TypeError):
+        updated = _safe(record_id, "updated_at", parse_datetime, get("updated_at"), invalid)
     if invalid:
         extras["_invalid"] = invalid
-    forename, surname = _text(raw.get("forename")), _text(raw.get("surname"))
-    return MISPerson(
-        mis_id=record_id,
-        role=role,
-        person_id=_text(raw.get("upi")),
-        mis_code=_text(raw.get("mis_id")),
-        first_name=_text(raw.get("legal_forename")) or forename,
-        last_name=_text(raw.get("legal_surname")) or surname,
-        preferred_first_name=forename,
-        preferred_last_name=surname,
-        middle_names=_text(raw.get("middle_names")),
-        emails=_labelled(contact.get("emails")),
-        phones=_labelled(contact.get("phones")),
-        date_of_birth=dob,
-        groups=_memberships(extras, role),
-        photo_hash=_text(photo.get("hash")) if isinstance(photo, dict) else None,
-        updated_at=updated,
-        extras=extras,
+    # _text inlined for the str case (the hot path): the same value as _text(value)
+    forename = (v.strip() or None) if type(v := get("forename")) is str else _text(v)
+    surname = (v.strip() or None) if type(v := get("surname")) is str else _text(v)
+    legal_forename = (v.strip() or None) if type(v := get("legal_forename")) is str else _text(v)
+    legal_surname = (v.strip() or None) if type(v := get("legal_surname")) is str else _text(v)
+    # every field is given (as MISPerson(**fields) would), so model_fields_set is all fields
+    person: MISPerson = _validate_person(
+        {
+            "mis_id": record_id,
+            "role": role,
+            "person_id": (v.strip() or None) if type(v := get("upi")) is str else _text(v),
+            "mis_code": (v.strip() or None) if type(v := get("mis_id")) is str else _text(v),
+            "first_name": legal_forename or forename,
+            "last_name": legal_surname or surname,
+            "preferred_first_name": forename,
+            "preferred_last_name": surname,
+            "middle_names": _text(get("middle_names")),
+            "emails": emails,
+            "phones": phones,
+            "date_of_birth": dob,
+            "groups": _memberships(extras, role),
+            "photo_hash": _text(photo.get("hash")) if isinstance(photo, dict) else None,
+            "updated_at": updated,
+            "extras": extras,
+        }
     )
+    return person
+
+
+_validate_person = MISPerson.__pydantic_validator__.validate_python
+"""What ``MISPerson(**fields)`` and ``MISPerson.model_validate(fields)`` run, without their
+Python wrappers (MISPerson has no custom ``__init__``): the same validation, the same model."""
 
 
 def _is_null(raw: Mapping[str, Any], path: str) -> bool:

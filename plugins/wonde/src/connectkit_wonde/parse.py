@@ -9,7 +9,7 @@ string or an int. Unknown keys are always tolerated.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _FORMATS = (
@@ -18,6 +18,37 @@ _FORMATS = (
     "%Y-%m-%dT%H:%M:%S.%f",
     "%Y-%m-%dT%H:%M:%S",
 )
+
+
+_fromisoformat = datetime.fromisoformat
+_UTC_LENGTHS = frozenset((19, 26))
+"""Lengths of Wonde's UTC date strings ``YYYY-MM-DD HH:MM:SS[.ffffff]`` taking the fast path.
+
+The fast path parses ``raw + "+00:00"``. ``fromisoformat`` takes the time zone from the first
+``+``/``-``/``Z`` of the time part, so this parses only when ``raw`` itself has no zone, and
+then gives the time ``raw`` names in UTC (``timezone.utc``, the object ``UTC`` is): exactly
+what the general path gives (parse, then ``replace(tzinfo=UTC)``, then ``astimezone(UTC)``).
+Anything else (an offset, blanks, other shapes) fails and takes the general path; so does any
+``Z`` (``fromisoformat`` takes any character as the date-time separator, but the general path
+reads every ``Z`` as ``+00:00``: ``"2024-07-24Z13:05:36"`` is unreadable there).
+``tests/test_parse.py`` checks the two paths agree on mutations of both shapes.
+"""
+
+
+_T = TypeVar("_T")
+_SEEN_MAX = 50_000
+_UTC_SEEN: dict[str, datetime] = {}
+"""Fast-path results by Wonde UTC date string (datetimes are immutable: sharing is safe)."""
+_DATES_SEEN: dict[str, date] = {}
+"""``parse_date`` results by date string (many people share a date of birth)."""
+
+
+def _remember(seen: dict[str, _T], key: str, value: _T) -> _T:
+    """``seen[key] = value`` (emptying ``seen`` first when it is full); returns ``value``."""
+    if len(seen) >= _SEEN_MAX:
+        seen.clear()
+    seen[key] = value
+    return value
 
 
 def _zone(name: object) -> Any:
@@ -34,6 +65,19 @@ def parse_datetime(value: Any) -> datetime | None:
 
     Raises ValueError for a value that is present but unreadable.
     """
+    if type(value) is dict:  # never None nor "": straight to the dict case below
+        raw = value.get("date")
+        if type(raw) is str and value.get("timezone") == "UTC":
+            found = _UTC_SEEN.get(raw)
+            if found is not None:
+                return found
+            if len(raw) in _UTC_LENGTHS and "Z" not in raw:
+                try:  # the common case, "2023-07-24 13:05:36.000000" in UTC: see _UTC_LENGTHS
+                    found = _fromisoformat(raw + "+00:00")
+                except ValueError:
+                    pass
+                else:
+                    return _remember(_UTC_SEEN, raw, found)
     if value is None or value == "":
         return None
     zone: Any = UTC
@@ -41,11 +85,6 @@ def parse_datetime(value: Any) -> datetime | None:
         raw = value.get("date")
         if raw is None:
             return None
-        if value.get("timezone") == "UTC" and type(raw) is str and len(raw) == 26:
-            try:  # the common case, "2023-07-24 13:05:36.000000" in UTC
-                return datetime.fromisoformat(raw).replace(tzinfo=UTC)
-            except ValueError:
-                pass
         zone = _zone(value.get("timezone"))
         value = raw
     if not isinstance(value, str):
@@ -79,7 +118,10 @@ def parse_date(value: Any) -> date | None:
         return None
     if not isinstance(raw, str) or len(raw) < 10:
         raise ValueError(f"not a date: {raw!r}")
-    return date.fromisoformat(raw[:10])
+    found = _DATES_SEEN.get(raw)
+    if found is None:
+        found = _remember(_DATES_SEEN, raw, date.fromisoformat(raw[:10]))
+    return found
 
 
 def relation(value: Any) -> Any:
