@@ -1,12 +1,15 @@
-"""Import on two cores: a forked worker reads, the run's process writes.
+"""Import on two cores: a forked worker fetches and maps, the run's process checks
+and writes.
 
-Staging a page has a read side (fetch and map it with the connector, apply the mapping,
-overrides, source digests, validation, duplicate lookups: :meth:`Stager.prepare`) and a
-write side (:meth:`Stager.write` plus the checkpoint). The read side is most of the CPU
-work and reads only tables an import never writes, so :func:`worker_pages` runs it in a
-child process with its own store connection, one page ahead of the parent, which writes
-each prepared page and its checkpoint in one transaction exactly as in-process staging
-does. Resuming, counting and the run log are therefore the same in both modes.
+Staging a page is: fetch and map it (the connector), apply the mapping, record
+adjusters and overrides, digest and set unchanged records aside
+(:meth:`Stager.map_page`, which reads only tables an import never writes); then
+validate, look duplicates up and build rows (:meth:`Stager.check`); then write them
+with the checkpoint. :func:`worker_pages` runs the first part in a child process with
+its own store connection, one page ahead of the parent, which checks and writes each
+page in one transaction exactly as in-process staging does (the two halves cost about
+the same, so both cores stay busy). Resuming, counting and the run log are therefore
+the same in both modes.
 
 The child is forked (plugins, the connector context and any test transport are
 inherited, nothing is pickled but the prepared pages). Each page travels through a pipe
@@ -36,7 +39,7 @@ from connectkit.context import ConnectorContext
 from connectkit.errors import ConnectorError
 from connectkit.models import Role
 from connectkit.plugins.facade import Connector
-from connectkit.sync.stage import StagedPage, Stager
+from connectkit.sync.stage import MappedPage, Stager
 
 log = logging.getLogger(__name__)
 
@@ -56,9 +59,9 @@ def worker_pages(
     role: Role,
     since: datetime | None,
     cursor: str | None,
-) -> Iterator[tuple[StagedPage, str | None]]:
-    """Prepared pages of ``role`` from ``cursor`` on, with each page's resume cursor,
-    read and prepared by a forked child process."""
+) -> Iterator[tuple[MappedPage, str | None]]:
+    """Mapped pages of ``role`` from ``cursor`` on, with each page's resume cursor,
+    fetched and mapped by a forked child process."""
     mp = multiprocessing.get_context("fork")
     receiver, sender = mp.Pipe(duplex=False)
     parent = os.getpid()
@@ -107,12 +110,12 @@ def _read(
     since: datetime | None,
     cursor: str | None,
 ) -> None:
-    """The child: fetch and prepare every page, send each; then the end (or the error)."""
+    """The child: fetch and map every page, send each; then the end (or the error)."""
     engine.dispose(close=False)  # never touch the parent's pooled connections
     try:
         for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
             with engine.connect() as conn:
-                staged = stager.prepare(conn, role, page.people)
+                staged = stager.map_page(conn, role, page.people)
             if os.getppid() != parent:
                 return  # the run's process is gone: nobody will write this
             sender.send((_PAGE, staged, page.cursor))

@@ -5,9 +5,9 @@ saved in ONE transaction, so after a crash the run resumes at the page after the
 checkpoint: nothing lost (the page in flight was rolled back) and nothing doubled
 (staging is an upsert keyed on the MIS id).
 
-With ``Runtime.import_worker`` (and ``fork`` available) pages are fetched and prepared
+With ``Runtime.import_worker`` (and ``fork`` available) pages are fetched and mapped
 by a child process one page ahead (:mod:`connectkit.sync.import_worker`); this process
-only writes them, with the same transactions and checkpoints.
+checks and writes them, with the same transactions and checkpoints.
 """
 
 from __future__ import annotations
@@ -72,17 +72,13 @@ def _pages(
 ) -> Iterator[tuple[Prepare, str | None]]:
     """Each page of ``role`` from ``cursor`` on as (how to prepare it, its cursor)."""
     if rt.import_worker and fork_available():
-        for staged, next_cursor in worker_pages(
+        for mapped, next_cursor in worker_pages(
             rt.engine, connector, ctx, stager, role, since, cursor
         ):
-            yield partial(_prepared, staged), next_cursor
+            yield partial(stager.check, role=role, page=mapped), next_cursor
         return
     for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
         yield partial(_prepare_here, stager, role, page.people), page.cursor
-
-
-def _prepared(page: StagedPage, _conn: sa.Connection) -> StagedPage:
-    return page
 
 
 def _prepare_here(

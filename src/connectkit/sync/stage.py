@@ -43,12 +43,27 @@ class StagedPage:
 
     ``rows`` are ``staged_records`` rows as tuples in ``_COLUMNS`` order (JSON already
     serialised), ``seen`` the ``(MIS id, user id)`` of unchanged records, ``imported``
-    how many records of the page were imported (both kinds). Plain data: it can cross
-    a process boundary (see :mod:`connectkit.sync.import_worker`).
+    how many records of the page were imported (both kinds).
     """
 
     rows: list[tuple[Any, ...]]
     seen: list[tuple[str, int]]
+    imported: int
+
+
+@dataclass(frozen=True)
+class MappedPage:
+    """One page after the mapping half of staging (:meth:`Stager.map_page`).
+
+    ``fresh`` are the records to check in full with their source digests, ``seen`` the
+    ``(MIS id, user id)`` of unchanged records, ``linked`` the MIS ids of fresh records
+    already linked to a user (never duplicates), ``imported`` how many records of the
+    page were imported. Plain data: it crosses the import worker's pipe.
+    """
+
+    fresh: list[tuple[Mapped, str]]
+    seen: list[tuple[str, int]]
+    linked: frozenset[str]
     imported: int
 
 
@@ -80,19 +95,32 @@ class Stager:
     def prepare(
         self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]
     ) -> StagedPage:
-        """Everything staging decides for one page, reading (never writing) the store:
-        overrides, linked users and duplicate candidates. None of those tables change
-        during an import, so ``conn`` may be another connection than the writer's."""
+        """Everything staging decides for one page (:meth:`map_page`, then
+        :meth:`check`), reading, never writing, the store."""
+        return self.check(conn, role, self.map_page(conn, role, people))
+
+    def map_page(
+        self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]
+    ) -> MappedPage:
+        """The mapping half: map, adjust, lay overrides over, digest, and set unchanged
+        records aside. Reads overrides and linked users, which no import writes, so
+        ``conn`` may be another connection (or process) than the writer's."""
         population = self.maps[role]
         mapped = [m for m in (population.apply(p) for p in people) if m.user_types]
         if not mapped:
-            return StagedPage([], [], 0)
+            return MappedPage([], [], frozenset(), 0)
         self._adjust(role, mapped)
         _apply_overrides(conn, self.integration_id, mapped)
         linked = _linked(conn, self.integration_id, [m.mis_id for m in mapped])
         fresh, seen = self._split(mapped, linked)
-        rows = self._rows(conn, population, fresh, set(linked)) if fresh else []
-        return StagedPage(rows, seen, len(mapped))
+        ids = frozenset(record.mis_id for record, _digest in fresh if record.mis_id in linked)
+        return MappedPage(fresh, seen, ids, len(mapped))
+
+    def check(self, conn: sa.Connection, role: Role, page: MappedPage) -> StagedPage:
+        """The checking half: validate the fresh records, look their duplicates up
+        (reading ``users``) and build their staged rows."""
+        rows = self._rows(conn, self.maps[role], page.fresh, page.linked) if page.fresh else []
+        return StagedPage(rows, page.seen, page.imported)
 
     def write(self, conn: sa.Connection, page: StagedPage) -> None:
         """Store a prepared page in ``conn``'s transaction: one executemany upsert (a
@@ -128,7 +156,7 @@ class Stager:
         conn: sa.Connection,
         population: PopulationMap,
         fresh: Sequence[tuple[Mapped, str]],
-        linked: set[str],
+        linked: frozenset[str],
     ) -> list[tuple[Any, ...]]:
         mapped = [record for record, _digest in fresh]
         verdicts = self.validator.validate_many([m.fields for m in mapped])
@@ -272,7 +300,7 @@ def _duplicates(
     mapped: Sequence[Mapped],
     cleaned: Sequence[Mapping[str, str | None]],
     issues: Sequence[list[Issue]],
-    linked: set[str],
+    linked: frozenset[str],
 ) -> dict[int, Match]:
     """R3.4 for the clean records of a page that are not yet linked to this integration."""
     candidates = [i for i, m in enumerate(mapped) if not issues[i] and m.mis_id not in linked]
