@@ -2,7 +2,8 @@
 
 One transaction replaces the run's ``run_log`` lines with ``outcome='planned'`` lines:
 one per ready staged record (create / update with its field diff / merge / restore /
-unchanged), one ``unchanged`` line per record the stager found unchanged
+unchanged; plain creates are planned set-based by :mod:`~connectkit.sync.plan_creates`),
+one ``unchanged`` line per record the stager found unchanged
 (``seen_unchanged``, written by one set-based statement), one per skipped record, and
 one per linked user to deactivate or delete (absent from a full run, or in the
 deletions feed of an incremental one). The commit phase then executes exactly these
@@ -32,6 +33,7 @@ from connectkit.store.tables import (
 from connectkit.sync import actions as A
 from connectkit.sync import bulk, killpoint
 from connectkit.sync.mapper import PopulationMap
+from connectkit.sync.plan_creates import PLAIN_CREATE, insert_creates
 
 CHUNK = 1000
 _LINE_COLUMNS = ("run_id", "mis_id", "user_id", "action", "outcome", "detail")
@@ -52,6 +54,9 @@ class Planner:
     removals_by_type: dict[str, int] = field(default_factory=dict)
     moved: set[int] = field(default_factory=set)
     """Users relinked to a new MIS id by this plan (never also removed by it)."""
+    set_based: bool = True
+    """Plan plain creates with one statement per role (False: read each row back and
+    plan it in Python; the lines are the same, only slower)."""
 
     def plan(self, conn: sa.Connection, deletions: Iterable[MISDeletion] = ()) -> dict[str, Any]:
         """Write the plan; returns the summary stored in ``sync_runs.plan_summary``."""
@@ -64,6 +69,7 @@ class Planner:
                 )
             )
         self._unchanged_lines(conn)
+        self._plain_creates(conn)
         self._write(conn, self._record_lines(conn))
         removals = self._absent(conn) if self.full else self._deleted(conn, deletions)
         self._write(conn, removals)
@@ -86,13 +92,23 @@ class Planner:
         if done.rowcount:
             self.counts[A.UNCHANGED] = self.counts.get(A.UNCHANGED, 0) + done.rowcount
 
+    def _plain_creates(self, conn: sa.Connection) -> None:
+        """The plain create lines, set-based (:mod:`connectkit.sync.plan_creates`)."""
+        if not self.set_based:
+            return
+        written = insert_creates(conn, self.integration_id, self.run_id, self.site, self.maps)
+        if written:
+            self.counts[A.CREATE] = self.counts.get(A.CREATE, 0) + written
+
     def _record_lines(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
+        """Lines of the staged rows the set-based statements did not plan."""
         last = 0
-        sql = _staged_chunk_sql(conn)
+        planned_already = PLAIN_CREATE if self.set_based else "1 = 0"
+        sql = sa.text(_STAGED_CHUNK.format(plain_create=planned_already))
         while True:
-            params = (self.integration_id, self.integration_id, self.integration_id, last,
-                      self.run_id, CHUNK)
-            rows = _dicts(conn.exec_driver_sql(sql, params))
+            params = {"integration": self.integration_id, "after": last, "run": self.run_id,
+                      "limit": CHUNK}  # fmt: skip
+            rows = _dicts(conn.execute(sql, params))
             if not rows:
                 return
             last = rows[-1]["id"]
@@ -325,15 +341,16 @@ SELECT s.id, s.mis_id, s.role, s.list, s.fields, s.record_hash, s.source_hash,
        t.name AS cur_user_type, si.name AS cur_site, a.name AS cur_area,
        u.person_id AS cur_person_id, u.mis_code AS cur_mis_code
 FROM staged_records AS s
-LEFT OUTER JOIN skips AS k ON k.integration_id = {p} AND k.mis_id = s.mis_id
-LEFT OUTER JOIN users AS u ON u.integration_id = {p} AND u.mis_id = s.mis_id
+LEFT OUTER JOIN skips AS k ON k.integration_id = :integration AND k.mis_id = s.mis_id
+LEFT OUTER JOIN users AS u ON u.integration_id = :integration AND u.mis_id = s.mis_id
 LEFT OUTER JOIN user_types AS t ON t.id = u.user_type_id
 LEFT OUTER JOIN sites AS si ON si.id = u.site_id
 LEFT OUTER JOIN areas AS a ON a.id = u.area_id
-WHERE +s.integration_id = {p} AND s.id > {p}
-  AND (s.list = 'ready' OR (k.mis_id IS NOT NULL AND s.run_id = {p}))
+WHERE +s.integration_id = :integration AND s.id > :after
+  AND (s.list = 'ready' OR (k.mis_id IS NOT NULL AND s.run_id = :run))
+  AND NOT ({plain_create})
 ORDER BY s.id
-LIMIT {p}
+LIMIT :limit
 """
 # ``+s.integration_id`` keeps the planner off the (integration_id, list) index, which
 # would read every staged row of the integration and sort them for each chunk (quadratic
@@ -349,11 +366,6 @@ WHERE NOT EXISTS (SELECT 1 FROM staged_records AS s
   AND f.run_id = {p}
 ORDER BY f.mis_id
 """
-
-
-def _staged_chunk_sql(conn: sa.Connection) -> str:
-    """The keyset chunk of staged rows joined to skips and their linked users."""
-    return _STAGED_CHUNK.format(p="?" if conn.dialect.paramstyle == "qmark" else "%s")
 
 
 def _dicts(result: sa.CursorResult[Any]) -> list[dict[str, Any]]:
