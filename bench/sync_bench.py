@@ -40,7 +40,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -354,12 +354,17 @@ class BenchMIS:
     trust: Trust
     pages: dict[str, Path]
     page_size: int
-    fetched: list[str] = field(default_factory=list)
+    log: Path | None = None
+    """Where each fetch is noted (a file: the import worker fetches in a child process)."""
+
+    @property
+    def fetched(self) -> list[str]:
+        return self.log.read_text().split() if self.log and self.log.exists() else []
 
     def register(self, pm: Any) -> None:
         from connectkit.hookspecs import hookimpl
 
-        trust, pages, size, fetched = self.trust, self.pages, self.page_size, self.fetched
+        trust, pages, size, log = self.trust, self.pages, self.page_size, self.log
 
         class Plugin:
             @hookimpl
@@ -404,7 +409,9 @@ class BenchMIS:
             def connectkit_fetch_people(
                 self, ctx: Any, role: Any, since: datetime | None, cursor: str | None
             ) -> Iterator[Any]:
-                fetched.append(f"{role}:{'full' if since is None else 'delta'}")
+                if log is not None:
+                    with log.open("a") as notes:
+                        notes.write(f"{role}:{'full' if since is None else 'delta'}\n")
                 return _serve(trust, pages, size, str(role), since, cursor)
 
         pm.register(Plugin(), name="benchmis")
@@ -595,7 +602,7 @@ def engine_figures(
     from connectkit.sync.runtime import Runtime
 
     out: dict[str, Any] = {}
-    mis = BenchMIS(trust, pages, page_size)
+    mis = BenchMIS(trust, pages, page_size, log=state.parent / "fetches.log")
     pm = new_manager()
     mis.register(pm)
     env = lifecycle.Environment(Hooks(pm), state, environ={TOKEN_ENV: "bench-token"})

@@ -20,6 +20,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # 16 MiB page cache (negative = KiB) per connection: the hot index pages of a large
     # school fit, and memory stays flat however large the store grows.
     cursor.execute("PRAGMA cache_size=-16384")
+    # Checkpoint the WAL every ~40 MiB instead of ~4 MiB: a bulk commit rewrites the same
+    # index pages many times, and each checkpoint copies them to the database once
+    # (100k creates: 9.1-9.7 s instead of 10.9-11.0 s).
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
     cursor.close()
 
 
