@@ -146,3 +146,17 @@ def test_worker_mode_unchanged_rerun_writes_nothing(world: World) -> None:
     res = service.start_run(world.rt, NAME, kind="reconcile")
     assert nonzero(res.counts) == {"unchanged": 30}
     assert world.users_raw() == before
+
+
+def test_only_full_runs_read_through_the_worker(world: World) -> None:
+    _worker_world(world)
+    service.start_run(world.rt, NAME)
+    service.confirm(world.rt, NAME)
+    assert world.fake.calls("fetch_people") == []  # the child's copy of the fake was called
+    world.clock.advance(hours=1)
+    world.fake.update_person(Role.STUDENT, "S000002", last_name="Changed")
+    res = service.start_run(world.rt, NAME)
+    assert res.counts["updated"] == 1
+    fetches = world.fake.calls("fetch_people")
+    assert fetches
+    assert all(call.args["since"] is not None for call in fetches)  # in this process

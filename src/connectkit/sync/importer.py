@@ -70,8 +70,12 @@ def _pages(
     since: datetime | None,
     cursor: str | None,
 ) -> Iterator[tuple[Prepare, str | None]]:
-    """Each page of ``role`` from ``cursor`` on as (how to prepare it, its cursor)."""
-    if rt.import_worker and fork_available():
+    """Each page of ``role`` from ``cursor`` on as (how to prepare it, its cursor).
+
+    The import worker reads full runs only: a changed-since read is usually a page or
+    two, less work than starting a child process.
+    """
+    if rt.import_worker and since is None and fork_available():
         for mapped, next_cursor in worker_pages(
             rt.engine, connector, ctx, stager, role, since, cursor
         ):

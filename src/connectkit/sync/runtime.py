@@ -38,8 +38,9 @@ class Runtime:
       commit rewrites every index page its rows touched, so fewer, larger batches write
       less; at 100k people 1000-line batches took ~1.1-1.5x as long, 5000-line ones
       gained little more for twice the memory).
-    - ``import_worker``: fetch and prepare pages in a forked child process while this
-      one writes (:mod:`connectkit.sync.import_worker`): two cores instead of one. The
+    - ``import_worker``: on full runs, fetch and map pages in a forked child process
+      while this one checks and writes them (:mod:`connectkit.sync.import_worker`): two
+      cores instead of one. The
       CLI turns it on where the machine has more than one CPU; tests of in-memory
       connector state keep it off (the child's copy of the connector is not theirs).
     - ``skip_unchanged``: let records whose source digest equals their user's skip
