@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 
 from connectkit.context import ConnectorContext
 from connectkit.errors import ConnectorError, RetryLaterError
@@ -160,3 +161,26 @@ def test_only_full_runs_read_through_the_worker(world: World) -> None:
     fetches = world.fake.calls("fetch_people")
     assert fetches
     assert all(call.args["since"] is not None for call in fetches)  # in this process
+
+
+
+def test_a_failed_write_stops_the_worker_at_once(tmp_path: Path) -> None:
+    """The store refuses the second page while the child is still reading: the child is
+    ended before the error reaches the caller, not whenever the generator is collected."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.exec_driver_sql(
+            "CREATE TRIGGER full_disk BEFORE INSERT ON staged_records "
+            "WHEN (SELECT count(*) FROM staged_records) >= 7 "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+        )
+    world = _worker_world(build_world(engine, tmp_path / "state"))
+    world.add(Role.STUDENT, 3000, start=1000)  # far more pages than the pipe buffers
+    try:
+        with pytest.raises(sa.exc.DBAPIError, match="disk full"):
+            service.start_run(world.rt, NAME)
+        assert multiprocessing.active_children() == []
+        assert len(world.staged()) == 7  # the first page stayed, checkpointed
+    finally:
+        engine.dispose()

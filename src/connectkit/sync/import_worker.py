@@ -30,7 +30,7 @@ import logging
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Generator
 from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
@@ -59,7 +59,7 @@ def worker_pages(
     role: Role,
     since: datetime | None,
     cursor: str | None,
-) -> Iterator[tuple[MappedPage, str | None]]:
+) -> Generator[tuple[MappedPage, str | None], None, None]:
     """Mapped pages of ``role`` from ``cursor`` on, with each page's resume cursor,
     fetched and mapped by a forked child process."""
     mp = multiprocessing.get_context("fork")

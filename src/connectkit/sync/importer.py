@@ -12,7 +12,8 @@ checks and writes them, with the same transactions and checkpoints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator
+from contextlib import closing
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectkit.context import ConnectorContext
-from connectkit.models import MISPerson, Role
+from connectkit.models import Role
 from connectkit.plugins.facade import Connector
 from connectkit.sync import killpoint, runs
 from connectkit.sync.import_worker import fork_available, worker_pages
@@ -52,10 +53,14 @@ def run_import(
             checkpoint = _finish_role(rt, run.id, checkpoint, role)
             continue
         cursor = checkpoint.get("cursor") if checkpoint.get("role") == str(role) else None
-        for prepare, next_cursor in _pages(rt, connector, ctx, stager, role, since, cursor):
-            checkpoint = _stage_page(rt, run.id, checkpoint, stager, role, prepare, next_cursor)
-            if progress is not None:
-                progress(str(role), int(checkpoint["seen"]))
+        pages = _pages(rt, connector, ctx, stager, role, since, cursor)
+        with closing(pages):  # on any exit: stop a worker process at once, not at GC
+            for prepare, next_cursor in pages:
+                checkpoint = _stage_page(
+                    rt, run.id, checkpoint, stager, role, prepare, next_cursor
+                )
+                if progress is not None:
+                    progress(str(role), int(checkpoint["seen"]))
         if str(role) not in checkpoint.get("roles_done", []):
             checkpoint = _finish_role(rt, run.id, checkpoint, role)
     return checkpoint
@@ -69,26 +74,20 @@ def _pages(
     role: Role,
     since: datetime | None,
     cursor: str | None,
-) -> Iterator[tuple[Prepare, str | None]]:
+) -> Generator[tuple[Prepare, str | None], None, None]:
     """Each page of ``role`` from ``cursor`` on as (how to prepare it, its cursor).
 
     The import worker reads full runs only: a changed-since read is usually a page or
     two, less work than starting a child process.
     """
     if rt.import_worker and since is None and fork_available():
-        for mapped, next_cursor in worker_pages(
-            rt.engine, connector, ctx, stager, role, since, cursor
-        ):
-            yield partial(stager.check, role=role, page=mapped), next_cursor
+        read = worker_pages(rt.engine, connector, ctx, stager, role, since, cursor)
+        with closing(read):
+            for mapped, next_cursor in read:
+                yield partial(stager.check, role=role, page=mapped), next_cursor
         return
     for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
-        yield partial(_prepare_here, stager, role, page.people), page.cursor
-
-
-def _prepare_here(
-    stager: Stager, role: Role, people: Sequence[MISPerson], conn: sa.Connection
-) -> StagedPage:
-    return stager.prepare(conn, role, people)
+        yield partial(stager.prepare, role=role, people=page.people), page.cursor
 
 
 def _since(checkpoint: dict[str, Any]) -> datetime | None:

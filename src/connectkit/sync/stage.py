@@ -82,16 +82,6 @@ class Stager:
     """The run's digest key (:func:`~connectkit.sync.fingerprint.run_salt`); empty turns
     the unchanged-record fast path off (every record is staged in full)."""
 
-    def stage(self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]) -> int:
-        """Stage ``people`` (one page of ``role``) in ``conn``'s transaction.
-
-        Returns how many records were imported (members of a mapped group), unchanged
-        ones included.
-        """
-        page = self.prepare(conn, role, people)
-        self.write(conn, page)
-        return page.imported
-
     def prepare(
         self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]
     ) -> StagedPage:
