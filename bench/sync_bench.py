@@ -34,6 +34,7 @@ import contextlib
 import hashlib
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import threading
@@ -664,6 +665,81 @@ def _store_url(arg: str | None, folder: Path) -> str:
     return arg or f"sqlite:///{folder / 'bench.sqlite'}"
 
 
+MEDIAN_KEYS = (
+    "floor_a_s", "floor_b_s", "floor_a_records_per_s", "floor_b_records_per_s",
+    "staging_s", "staging_records_per_s", "commit_s", "commit_rows_per_s",
+    "unchanged_rerun_s", "unchanged_rerun_records_per_s", "delta_run_s",
+    "delta_to_full_ratio", "floor_ratio", "validate_floor_ratio",
+)  # fmt: skip
+"""Figures reported as the median of ``--repeat`` measurements (each one is kept in
+``repeats``); peak RSS is the maximum."""
+
+
+def measure(
+    args: argparse.Namespace, trust: Trust, pages: dict[str, Path], folder: Path
+) -> dict[str, Any]:
+    """One measurement on a fresh store: floors, validator figures, engine phases."""
+    from connectkit.store.engine import make_engine
+    from connectkit.store.tables import metadata
+
+    figures: dict[str, Any] = {}
+    missing: dict[str, str] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    engine = make_engine(_store_url(args.store, folder))
+    track_sqlite(engine)
+    metadata.drop_all(engine)
+    metadata.create_all(engine)
+    floor_a = run_floor(engine, pages, validate=False)
+    floor_b = run_floor(engine, pages, validate=True)
+    figures["floor_a_s"] = round(floor_a, 3)
+    figures["floor_b_s"] = round(floor_b, 3)
+    figures["floor_a_records_per_s"] = per_second(args.people, floor_a)
+    figures["floor_b_records_per_s"] = per_second(args.people, floor_b)
+    figures["validator"] = validator_figures(pages, min(args.validator_sample, args.people))
+    engine_out: dict[str, Any] = {}
+    if args.skip_engine:
+        missing["engine"] = "--skip-engine given"
+    else:
+        engine_out = engine_figures(
+            engine, trust, pages, args.page_size, folder / "state", args.phase_timeout,
+            import_worker=not args.in_process,
+        )  # fmt: skip
+        missing.update(engine_out.pop("missing", {}))
+    laps = engine_out.get("laps_s", {})
+    staging, commit = laps.get("staging"), laps.get("commit")
+    full = staging + commit if staging is not None and commit is not None else None
+    figures["staging_s"] = staging
+    figures["staging_records_per_s"] = per_second(args.people, staging)
+    figures["commit_s"] = commit
+    figures["commit_rows_per_s"] = per_second(engine_out.get("rows_committed", 0), commit)
+    figures["unchanged_rerun_s"] = laps.get("unchanged_rerun")
+    figures["unchanged_rerun_records_per_s"] = per_second(
+        args.people, laps.get("unchanged_rerun")
+    )
+    figures["delta_run_s"] = laps.get("delta_run")
+    figures["delta_to_full_ratio"] = ratio(laps.get("delta_run"), full)
+    figures["floor_ratio"] = ratio(full, floor_a)
+    figures["validate_floor_ratio"] = ratio(full, floor_b)
+    figures["engine"] = {k: v for k, v in engine_out.items() if k != "laps_s"} | {
+        "laps_s": laps
+    }
+    figures["store"] = engine.dialect.name
+    figures["missing"] = missing
+    engine.dispose()
+    return figures
+
+
+def combine(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The first measurement's details with :data:`MEDIAN_KEYS` as medians over all."""
+    figures = dict(runs[0])
+    for key in MEDIAN_KEYS:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        figures[key] = round(statistics.median(values), 4) if values else None
+    if len(runs) > 1:
+        figures["repeats"] = [{k: r.get(k) for k in MEDIAN_KEYS} for r in runs]
+    return figures
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=10_000)
@@ -676,73 +752,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-engine", action="store_true", help="floors and validator only")
     parser.add_argument("--in-process", action="store_true",
                         help="import in this process only (no import worker; the CLI's "
-                             "choice on a one-CPU machine)")  # fmt: skip
+                             "choice on a one-CPU machine)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure N times on fresh stores; report medians (default 1)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--keep", action="store_true", help="keep the scratch folder")
-    args = parser.parse_args(argv)
-
-    from connectkit.store.engine import make_engine
-    from connectkit.store.tables import metadata
+    args = parser.parse_args(argv)  # fmt: skip
 
     folder = Path(tempfile.mkdtemp(prefix="ck-bench-"))
     figures: dict[str, Any] = {"people": args.people}
-    missing: dict[str, str] = {}
     try:
         trust = Trust(args.people, args.seed, valid_mobile_prefixes())
         start = time.perf_counter()
         pages = write_pages(trust, folder, args.page_size)
         figures["generate_s"] = round(time.perf_counter() - start, 3)
-        engine = make_engine(_store_url(args.store, folder))
-        track_sqlite(engine)
-        metadata.create_all(engine)
-        floor_a = run_floor(engine, pages, validate=False)
-        floor_b = run_floor(engine, pages, validate=True)
-        figures["floor_a_s"] = round(floor_a, 3)
-        figures["floor_b_s"] = round(floor_b, 3)
-        figures["floor_a_records_per_s"] = per_second(args.people, floor_a)
-        figures["floor_b_records_per_s"] = per_second(args.people, floor_b)
-        figures["validator"] = validator_figures(pages, min(args.validator_sample, args.people))
-        engine_out: dict[str, Any] = {}
-        if args.skip_engine:
-            missing["engine"] = "--skip-engine given"
-        else:
-            engine_out = engine_figures(
-                engine, trust, pages, args.page_size, folder / "state", args.phase_timeout,
-                import_worker=not args.in_process,
-            )  # fmt: skip
-            missing.update(engine_out.pop("missing", {}))
-        laps = engine_out.get("laps_s", {})
-        staging, commit = laps.get("staging"), laps.get("commit")
-        full = staging + commit if staging is not None and commit is not None else None
-        figures["staging_s"] = staging
-        figures["staging_records_per_s"] = per_second(args.people, staging)
-        figures["commit_s"] = commit
-        figures["commit_rows_per_s"] = per_second(engine_out.get("rows_committed", 0), commit)
-        figures["unchanged_rerun_s"] = laps.get("unchanged_rerun")
-        figures["unchanged_rerun_records_per_s"] = per_second(
-            args.people, laps.get("unchanged_rerun")
-        )
-        figures["delta_run_s"] = laps.get("delta_run")
-        figures["delta_to_full_ratio"] = ratio(laps.get("delta_run"), full)
-        figures["floor_ratio"] = ratio(full, floor_a)
-        figures["validate_floor_ratio"] = ratio(full, floor_b)
+        runs = []
+        for number in range(max(1, args.repeat)):
+            trust.changed = False
+            runs.append(measure(args, trust, pages, folder / f"run-{number + 1}"))
+        figures |= combine(runs)
         figures["peak_rss_mb"] = peak_rss_mb()
         figures["worker_peak_rss_mb"] = children_peak_rss_mb()
-        figures["engine"] = {k: v for k, v in engine_out.items() if k != "laps_s"} | {
-            "laps_s": laps
-        }
-        figures["store"] = engine.dialect.name
         figures["machine"] = machine()
-        engine.dispose()
     finally:
         if args.keep:
             print(f"scratch folder kept: {folder}", file=sys.stderr)
         else:
             shutil.rmtree(folder, ignore_errors=True)
+    missing: dict[str, str] = figures.setdefault("missing", {})
     for key in REQUIRED_KEYS:
         if figures.get(key) is None and key not in missing:
             missing[key] = "not measured in this run"
-    figures["missing"] = missing
     emit(figures, args.json)
     return 0
 
