@@ -375,7 +375,8 @@ class BenchMIS:
 
                 return ConnectorInfo(
                     name="benchmis", title="Benchmark MIS (Wonde-shaped)", version="1",
-                    capabilities=Capabilities(delta=True, deletions_feed=True),
+                    capabilities=Capabilities(delta=True, deletions_feed=True,
+                                              fingerprints=True),
                     fields={Role.STUDENT: STUDENT_FIELDS, Role.STAFF: STAFF_FIELDS},
                 )  # fmt: skip
 
@@ -413,7 +414,7 @@ class BenchMIS:
                 if log is not None:
                     with log.open("a") as notes:
                         notes.write(f"{role}:{'full' if since is None else 'delta'}\n")
-                return _serve(trust, pages, size, str(role), since, cursor)
+                return _serve(trust, pages, size, str(role), since, cursor, ctx.unchanged)
 
         pm.register(Plugin(), name="benchmis")
 
@@ -425,9 +426,10 @@ def _serve(
     role: str,
     since: datetime | None,
     cursor: str | None,
+    unchanged: Any,
 ) -> Iterator[Any]:
     from connectkit.models import PeoplePage, Role
-    from connectkit_wonde.mapping import map_person
+    from connectkit_wonde.mapping import fingerprint, map_person
 
     as_role = Role(role)
     start = int(cursor) if cursor else 0
@@ -444,11 +446,19 @@ def _serve(
         if number < start:
             continue
         payload = orjson.loads(page)
-        people = tuple(
-            p for p in (map_person(raw, as_role) for raw in payload["data"]) if p is not None
+        prints = {raw["id"]: fingerprint(raw, as_role) for raw in payload["data"]}
+        same = unchanged(prints)
+        mapped = (
+            map_person(raw, as_role, (), prints[raw["id"]])
+            for raw in payload["data"]
+            if raw["id"] not in same
         )
         more = bool(payload["meta"]["pagination"]["more"])
-        yield PeoplePage(people=people, cursor=str(number + 1) if more else None)
+        yield PeoplePage(
+            people=tuple(p for p in mapped if p is not None),
+            cursor=str(number + 1) if more else None,
+            unchanged=tuple(i for i in prints if i in same),
+        )
 
 
 def _mapping() -> dict[str, Any]:

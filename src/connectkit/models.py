@@ -69,6 +69,10 @@ class Capabilities(Record):
     writeback_minutes_late: bool = False
     request_access: bool = False
     """``request_access`` / ``check_access`` work without credentials (R1.2)."""
+    fingerprints: bool = False
+    """``fetch_people`` fingerprints each record's source (``MISPerson.fingerprint``) and
+    leaves out, listing them in ``PeoplePage.unchanged``, the records
+    ``ConnectorContext.unchanged`` vouches for (the fast path of full re-reads)."""
 
 
 class ConnectorInfo(Record):
@@ -115,17 +119,25 @@ class MISPerson(Record):
     photo_hash: str | None = None
     updated_at: AwareDatetime | None = None
     extras: Mapping[str, Any] = Field(default_factory=dict)
+    fingerprint: str | None = Field(default=None, max_length=128)
+    """With the ``fingerprints`` capability: a digest of everything this record was
+    mapped from (the raw source and the connector's mapping version), equal on every
+    fetch of the same source and different when anything that could change the mapped
+    record changes."""
 
 
 class PeoplePage(Record):
     """One page of people; ``cursor`` resumes the fetch at the page *after* this one.
 
     ``cursor`` is opaque to the core (a next-URL, a row offset …) and must not contain a
-    secret; None means this was the last page.
+    secret; None means this was the last page. ``unchanged`` (``fingerprints``
+    capability only) are the MIS ids of this page's records that
+    ``ConnectorContext.unchanged`` vouched for and that were therefore not mapped.
     """
 
     people: tuple[MISPerson, ...]
     cursor: str | None = None
+    unchanged: tuple[str, ...] = ()
 
 
 class MISGroup(Record):

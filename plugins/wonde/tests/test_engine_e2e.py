@@ -7,6 +7,7 @@ changed two students. The store's PostgreSQL behaviour is covered by the engine'
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, timedelta
 from pathlib import Path
 from typing import Any
@@ -138,4 +139,12 @@ def test_wonde_sync_end_to_end(store, emulator, emulator_url, tmp_path) -> None:
     after = _directory(store)
     for mis_id in changed:
         assert after[mis_id]["last_name"] != directory[mis_id]["last_name"]
+
+    # a full reconciliation of unchanged input, read through the import worker: the
+    # connector fingerprints every record, the engine vouches for all of them
+    clock.now = EPOCH + timedelta(hours=4)
+    full = service.start_run(replace(rt, import_worker=True), NAME, kind="reconcile")
+    assert full.status == "committed"
+    assert {k for k, v in full.counts.items() if v} == {"unchanged"}
+    assert _directory(store) == after
     assert clock.now.tzinfo is UTC

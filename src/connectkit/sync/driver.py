@@ -71,6 +71,8 @@ def _import(
         site=_site(row),
         hooks=rt.hooks,
         salt=run_salt(row.mapping, region, _site(row)) if rt.skip_unchanged else b"",
+        by_fingerprint=connector.info.capabilities.fingerprints
+        and not rt.hooks.has_record_adjusters(),
     )
     run_import(rt, run, connector, rt.env.context_for(row), stager, progress)
     _save(rt, run.id, phase="plan")

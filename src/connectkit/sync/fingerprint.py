@@ -13,6 +13,13 @@ writes its ``unchanged`` line; validation, matching and the staging write are sk
 Anything that could change the outcome without changing the digest clears
 ``users.source_hash`` instead (an admin's edit in review, a mapping change, removing
 the integration), so the next run checks those records in full.
+
+Connectors with the ``fingerprints`` capability go one step further: each record
+carries a fingerprint of its raw source, and the digest is made of that fingerprint
+instead of the mapped values (unless a record adjuster is installed or the record has
+an override, whose effects the fingerprint cannot see). The engine can then vouch for
+a record before the connector maps it (``ConnectorContext.unchanged``), and the
+connector skips mapping it altogether.
 """
 
 from __future__ import annotations
@@ -55,8 +62,17 @@ def run_salt(mapping: Mapping[str, Any], phone_region: str, site: str | None) ->
     return hashlib.blake2b(orjson.dumps(context, option=orjson.OPT_SORT_KEYS)).digest()[:32]
 
 
-def source_digest(salt: bytes, record: Mapped) -> str:
-    """The hex digest (32 characters) of ``record`` under ``salt``."""
+def fingerprint_digest(salt: bytes, fingerprint: str) -> str:
+    """The source digest of a record known by its connector fingerprint alone."""
+    payload = b"fingerprint:" + fingerprint.encode()
+    return hashlib.blake2b(payload, digest_size=16, key=salt).hexdigest()
+
+
+def source_digest(salt: bytes, record: Mapped, *, by_fingerprint: bool = False) -> str:
+    """The hex digest (32 characters) of ``record`` under ``salt``: of its connector
+    fingerprint when ``by_fingerprint`` and it has one, else of its mapped values."""
+    if by_fingerprint and record.fingerprint:
+        return fingerprint_digest(salt, record.fingerprint)
     payload = orjson.dumps(
         (
             str(record.role),

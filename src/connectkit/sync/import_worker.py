@@ -115,7 +115,7 @@ def _read(
     try:
         for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
             with engine.connect() as conn:
-                staged = stager.map_page(conn, role, page.people)
+                staged = stager.map_page(conn, role, page.people, page.unchanged)
             if os.getppid() != parent:
                 return  # the run's process is gone: nobody will write this
             sender.send((_PAGE, staged, page.cursor))

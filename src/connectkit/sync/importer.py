@@ -12,8 +12,9 @@ checks and writes them, with the same transactions and checkpoints.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Mapping
 from contextlib import closing
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -46,6 +47,8 @@ def run_import(
     """Import every enabled role from the checkpoint on; returns the final checkpoint."""
     checkpoint = dict(run.checkpoint)
     since = _since(checkpoint)
+    if stager.by_fingerprint:
+        ctx = replace(ctx, vouch=partial(_vouch, rt.engine, stager))
     for role in Role:
         if str(role) in checkpoint.get("roles_done", []):
             continue
@@ -87,7 +90,14 @@ def _pages(
                 yield partial(stager.check, role=role, page=mapped), next_cursor
         return
     for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
-        yield partial(stager.prepare, role=role, people=page.people), page.cursor
+        prepare = partial(stager.prepare, role=role, people=page.people, unchanged=page.unchanged)
+        yield prepare, page.cursor
+
+
+def _vouch(engine: sa.Engine, stager: Stager, fingerprints: Mapping[str, str]) -> frozenset[str]:
+    """``ConnectorContext.unchanged`` during an import (in whichever process reads)."""
+    with engine.connect() as conn:
+        return stager.vouch(conn, fingerprints)
 
 
 def _since(checkpoint: dict[str, Any]) -> datetime | None:

@@ -41,6 +41,8 @@ class Mapped:
     fields: dict[str, str | None]
     user_types: tuple[str, ...]
     groups: tuple[str, ...]
+    fingerprint: str | None = None
+    """The connector's fingerprint of the record's source (``MISPerson.fingerprint``)."""
 
 
 class PopulationMap:
@@ -85,6 +87,7 @@ class PopulationMap:
             fields=fields,
             user_types=types,
             groups=tuple(sorted(matched)),
+            fingerprint=person.fingerprint,
         )
 
 

@@ -17,16 +17,17 @@ insert and one delete.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 import sqlalchemy as sa
 
+from connectkit.errors import ConnectorError
 from connectkit.models import MISPerson, Role
 from connectkit.plugins.facade import Hooks
 from connectkit.sync import bulk
-from connectkit.sync.fingerprint import source_digest
+from connectkit.sync.fingerprint import fingerprint_digest, source_digest
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.keys import user_keys
 from connectkit.sync.mapper import Mapped, PopulationMap
@@ -34,6 +35,10 @@ from connectkit.sync.matching import Match, find_duplicates
 from connectkit.sync.validate import Issue, Validator
 
 ERROR, DUPLICATE, READY = "error", "duplicate", "ready"
+
+Seen = tuple[str, int, bool]
+"""An unchanged record: MIS id, its user's id, and whether a stale staged row of it
+exists (to be dropped)."""
 EDITABLE = ("first_name", "last_name", "email", "phone")
 
 
@@ -42,12 +47,12 @@ class StagedPage:
     """One page, prepared: what :meth:`Stager.write` stores for it.
 
     ``rows`` are ``staged_records`` rows as tuples in ``_COLUMNS`` order (JSON already
-    serialised), ``seen`` the ``(MIS id, user id)`` of unchanged records, ``imported``
+    serialised), ``seen`` the :data:`Seen` notes of unchanged records, ``imported``
     how many records of the page were imported (both kinds).
     """
 
     rows: list[tuple[Any, ...]]
-    seen: list[tuple[str, int]]
+    seen: list[Seen]
     imported: int
 
 
@@ -56,13 +61,13 @@ class MappedPage:
     """One page after the mapping half of staging (:meth:`Stager.map_page`).
 
     ``fresh`` are the records to check in full with their source digests, ``seen`` the
-    ``(MIS id, user id)`` of unchanged records, ``linked`` the MIS ids of fresh records
+    :data:`Seen` notes of unchanged records, ``linked`` the MIS ids of fresh records
     already linked to a user (never duplicates), ``imported`` how many records of the
     page were imported. Plain data: it crosses the import worker's pipe.
     """
 
     fresh: list[tuple[Mapped, str]]
-    seen: list[tuple[str, int]]
+    seen: list[Seen]
     linked: frozenset[str]
     imported: int
 
@@ -81,30 +86,67 @@ class Stager:
     salt: bytes = b""
     """The run's digest key (:func:`~connectkit.sync.fingerprint.run_salt`); empty turns
     the unchanged-record fast path off (every record is staged in full)."""
+    by_fingerprint: bool = False
+    """Digest records by their connector fingerprints and vouch for them before mapping
+    (the connector has the capability and no record adjuster is installed)."""
+    notes: dict[str, Seen] = field(default_factory=dict, compare=False, repr=False)
+    """What :meth:`vouch` found for the page being read, kept for :meth:`map_page`."""
 
     def prepare(
-        self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]
+        self,
+        conn: sa.Connection,
+        role: Role,
+        people: Sequence[MISPerson],
+        unchanged: Sequence[str] = (),
     ) -> StagedPage:
         """Everything staging decides for one page (:meth:`map_page`, then
         :meth:`check`), reading, never writing, the store."""
-        return self.check(conn, role, self.map_page(conn, role, people))
+        return self.check(conn, role, self.map_page(conn, role, people, unchanged))
 
     def map_page(
-        self, conn: sa.Connection, role: Role, people: Sequence[MISPerson]
+        self,
+        conn: sa.Connection,
+        role: Role,
+        people: Sequence[MISPerson],
+        unchanged: Sequence[str] = (),
     ) -> MappedPage:
         """The mapping half: map, adjust, lay overrides over, digest, and set unchanged
-        records aside. Reads overrides and linked users, which no import writes, so
-        ``conn`` may be another connection (or process) than the writer's."""
+        records aside (with ``unchanged``: the ids the connector did not map because
+        :meth:`vouch` vouched for them). Reads overrides and linked users, which no
+        import writes, so ``conn`` may be another connection (or process) than the
+        writer's."""
         population = self.maps[role]
         mapped = [m for m in (population.apply(p) for p in people) if m.user_types]
-        if not mapped:
+        if not mapped and not unchanged:
             return MappedPage([], [], frozenset(), 0)
         self._adjust(role, mapped)
-        _apply_overrides(conn, self.integration_id, mapped)
-        linked = _linked(conn, self.integration_id, [m.mis_id for m in mapped])
-        fresh, seen = self._split(mapped, linked)
-        ids = frozenset(record.mis_id for record, _digest in fresh if record.mis_id in linked)
-        return MappedPage(fresh, seen, ids, len(mapped))
+        overridden = _apply_overrides(conn, self.integration_id, mapped)
+        noted = [self.notes[i] for i in unchanged if i in self.notes]
+        unnoted = [i for i in unchanged if i not in self.notes]
+        self.notes.clear()
+        ids = [m.mis_id for m in mapped]
+        linked = _linked(conn, self.integration_id, [*ids, *unnoted]) if ids or unnoted else {}
+        fresh, seen = self._split(mapped, linked, overridden)
+        seen += noted + _vouched(unnoted, linked)
+        relinked = frozenset(record.mis_id for record, _digest in fresh if record.mis_id in linked)
+        return MappedPage(fresh, seen, relinked, len(mapped) + len(unchanged))
+
+    def vouch(self, conn: sa.Connection, fingerprints: Mapping[str, str]) -> frozenset[str]:
+        """The MIS ids among ``fingerprints`` (id -> connector fingerprint) whose linked,
+        active, unskipped user without overrides holds the digest of that fingerprint:
+        staging them again would plan ``unchanged``."""
+        self.notes.clear()
+        if not (self.by_fingerprint and self.salt and fingerprints):
+            return frozenset()
+        ids = list(fingerprints)
+        for mis_id, uid, source, active, skipped, edited, staged in _by_mis_id(
+            conn, _VOUCHABLE, self.integration_id, ids, alias="u."
+        ):
+            if active and skipped is None and edited is None and source is not None and (
+                source == fingerprint_digest(self.salt, fingerprints[mis_id])
+            ):
+                self.notes[mis_id] = (mis_id, int(uid), staged is not None)
+        return frozenset(self.notes)
 
     def check(self, conn: sa.Connection, role: Role, page: MappedPage) -> StagedPage:
         """The checking half: validate the fresh records, look their duplicates up
@@ -122,16 +164,17 @@ class Stager:
             bulk.execute_many(conn, sql, page.rows)
 
     def _split(
-        self, mapped: Sequence[Mapped], linked: Mapping[str, _Link]
-    ) -> tuple[list[tuple[Mapped, str]], list[tuple[str, int]]]:
-        """(records to stage with their digests, (MIS id, user id) of unchanged ones)."""
+        self, mapped: Sequence[Mapped], linked: Mapping[str, _Link], overridden: set[str]
+    ) -> tuple[list[tuple[Mapped, str]], list[Seen]]:
+        """(records to stage with their digests, the notes of unchanged ones)."""
         fresh: list[tuple[Mapped, str]] = []
-        seen: list[tuple[str, int]] = []
+        seen: list[Seen] = []
         for record in mapped:
-            digest = source_digest(self.salt, record)
+            plain = self.by_fingerprint and record.mis_id not in overridden
+            digest = source_digest(self.salt, record, by_fingerprint=plain)
             link = linked.get(record.mis_id)
             if self.salt and link is not None and link.unchanged(digest):
-                seen.append((record.mis_id, link.user_id))
+                seen.append((record.mis_id, link.user_id, link.staged))
             else:
                 fresh.append((record, digest))
         return fresh, seen
@@ -224,17 +267,47 @@ def _issue_json(mis_id: str, issue: Issue) -> dict[str, Any]:
     }
 
 
-def _apply_overrides(conn: sa.Connection, integration_id: int, mapped: Sequence[Mapped]) -> None:
-    """Lay the admin's saved edits (R3.3) over the mapped values, one query per page."""
+def _apply_overrides(
+    conn: sa.Connection, integration_id: int, mapped: Sequence[Mapped]
+) -> set[str]:
+    """Lay the admin's saved edits (R3.3) over the mapped values, one query per page;
+    returns the MIS ids that have edits."""
     ids = [m.mis_id for m in mapped]
     found = _by_mis_id(conn, "SELECT mis_id, fields FROM overrides", integration_id, ids)
     if not found:
-        return
+        return set()
     edits = {mis_id: _json_value(fields) or {} for mis_id, fields in found}
     for record in mapped:
         for name, value in edits.get(record.mis_id, {}).items():
             if name in EDITABLE:
                 record.fields[name] = value
+    return set(edits)
+
+
+_VOUCHABLE = (
+    "SELECT u.mis_id, u.id, u.source_hash, u.active, k.mis_id, o.mis_id, s.id FROM users AS u "
+    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id "
+    "LEFT OUTER JOIN overrides AS o ON o.integration_id = u.integration_id "
+    "AND o.mis_id = u.mis_id "
+    "LEFT OUTER JOIN staged_records AS s ON s.integration_id = u.integration_id "
+    "AND s.mis_id = u.mis_id"
+)
+
+
+def _vouched(unchanged: Sequence[str], linked: Mapping[str, _Link]) -> list[Seen]:
+    """The notes of the records the connector left out as unchanged; a ConnectorError if
+    it left out one the engine cannot have vouched for."""
+    seen: list[Seen] = []
+    for mis_id in unchanged:
+        link = linked.get(mis_id)
+        if link is None or not link.active or link.skipped:
+            raise ConnectorError(
+                f"record {mis_id}: the connector left it out as unchanged, but no active "
+                "user of this integration holds it (only ids ConnectorContext.unchanged "
+                "returned may be left out)"
+            )
+        seen.append((mis_id, link.user_id, link.staged))
+    return seen
 
 
 @dataclass(frozen=True)
@@ -245,6 +318,8 @@ class _Link:
     active: bool
     source_hash: str | None
     skipped: bool
+    staged: bool
+    """A staged row of the record exists (from an earlier run)."""
 
     def unchanged(self, digest: str) -> bool:
         """True when staging the record again would plan ``unchanged`` for this user."""
@@ -252,8 +327,10 @@ class _Link:
 
 
 _LINKED = (
-    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id FROM users AS u "
-    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id"
+    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id, s.id FROM users AS u "
+    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id "
+    "LEFT OUTER JOIN staged_records AS s ON s.integration_id = u.integration_id "
+    "AND s.mis_id = u.mis_id"
 )
 
 
@@ -261,23 +338,24 @@ def _linked(conn: sa.Connection, integration_id: int, mis_ids: Sequence[str]) ->
     """This integration's users linked to these MIS ids (one indexed statement)."""
     found = _by_mis_id(conn, _LINKED, integration_id, mis_ids, alias="u.")
     return {
-        mis_id: _Link(int(uid), bool(active), source, skipped is not None)
-        for mis_id, uid, active, source, skipped in found
+        mis_id: _Link(int(uid), bool(active), source, skipped is not None, staged is not None)
+        for mis_id, uid, active, source, skipped, staged in found
     }
 
 
 def _note_seen(
-    conn: sa.Connection, run_id: int, integration_id: int, seen: Sequence[tuple[str, int]]
+    conn: sa.Connection, run_id: int, integration_id: int, seen: Sequence[Seen]
 ) -> None:
-    """Record unchanged records as seen by this run; drop any stale staged row of them
+    """Record unchanged records as seen by this run; drop the stale staged rows of them
     (the record is back to what its user holds, so it belongs in no list)."""
     if not seen:
         return
     sql = bulk.insert_sql(conn, "seen_unchanged", _SEEN_COLUMNS, _SEEN_CONFLICT)
-    bulk.execute_many(conn, sql, [(run_id, mis_id, uid) for mis_id, uid in seen])
-    ids = [mis_id for mis_id, _uid in seen]
-    sql = _page_sql(conn, "DELETE FROM staged_records", len(ids))
-    conn.exec_driver_sql(sql, (integration_id, *ids))
+    bulk.execute_many(conn, sql, [(run_id, mis_id, uid) for mis_id, uid, _stale in seen])
+    stale = [mis_id for mis_id, _uid, has_row in seen if has_row]
+    if stale:
+        sql = _page_sql(conn, "DELETE FROM staged_records", len(stale))
+        conn.exec_driver_sql(sql, (integration_id, *stale))
 
 
 _SEEN_COLUMNS = ("run_id", "mis_id", "user_id")

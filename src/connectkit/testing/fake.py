@@ -68,6 +68,7 @@ ALL_CAPABILITIES = Capabilities(
     writeback_comment=True,
     writeback_minutes_late=True,
     request_access=True,
+    fingerprints=True,
 )
 FIELDS: tuple[str, ...] = (
     "first_name",
@@ -82,6 +83,12 @@ FIELDS: tuple[str, ...] = (
 )
 BAD_TOKEN = "fake-bad-token"  # noqa: S105 - a deliberately refused test token
 UNKNOWN_SCHOOL = "unknown-school"
+
+
+def fingerprint(person: MISPerson) -> str:
+    """The fake's fingerprint of a person: a digest of everything but the fingerprint."""
+    source = person.model_dump_json(exclude={"fingerprint"}).encode()
+    return hashlib.blake2b(source, digest_size=16).hexdigest()
 
 
 def _utcnow() -> datetime:
@@ -400,10 +407,15 @@ class FakeConnector:
             for person in self.people[role].values()
             if since is None or (person.updated_at is not None and person.updated_at >= since)
         ]
-        return self._stream(self._pages(role, since, selected, start), failure)
+        return self._stream(self._pages(ctx, role, since, selected, start), failure)
 
     def _pages(
-        self, role: Role, since: datetime | None, people: list[MISPerson], start: int
+        self,
+        ctx: ConnectorContext,
+        role: Role,
+        since: datetime | None,
+        people: list[MISPerson],
+        start: int,
     ) -> Iterator[PeoplePage]:
         offset = start
         while True:
@@ -411,9 +423,24 @@ class FakeConnector:
             offset += len(chunk)
             more = offset < len(people)
             next_cursor = self._cursor(role, since, offset) if more else None
-            yield PeoplePage(people=chunk, cursor=next_cursor)
+            yield self._page(ctx, chunk, next_cursor)
             if not more:
                 return
+
+    def _page(
+        self, ctx: ConnectorContext, chunk: tuple[MISPerson, ...], cursor: str | None
+    ) -> PeoplePage:
+        """With the ``fingerprints`` capability: fingerprint every person and leave out
+        those the engine vouches for, as a real connector does before mapping."""
+        if not self.capabilities.fingerprints:
+            return PeoplePage(people=chunk, cursor=cursor)
+        marked = [p.model_copy(update={"fingerprint": fingerprint(p)}) for p in chunk]
+        vouched = ctx.unchanged({p.mis_id: p.fingerprint or "" for p in marked})
+        return PeoplePage(
+            people=tuple(p for p in marked if p.mis_id not in vouched),
+            cursor=cursor,
+            unchanged=tuple(p.mis_id for p in marked if p.mis_id in vouched),
+        )
 
     def _cursor(self, role: Role, since: datetime | None, offset: int) -> str:
         stamp = since.isoformat() if since else "full"

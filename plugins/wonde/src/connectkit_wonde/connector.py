@@ -58,6 +58,7 @@ class WondeConnector:
                 writeback_comment=True,
                 writeback_minutes_late=True,
                 request_access=True,
+                fingerprints=True,
             ),
             fields={Role.STUDENT: STUDENT_FIELDS, Role.STAFF: STAFF_FIELDS},
         )
@@ -93,7 +94,7 @@ class WondeConnector:
         self, ctx: ConnectorContext, role: Role, since: datetime | None, cursor: str | None
     ) -> Iterator[PeoplePage]:
         with _api(ctx) as api:
-            yield from people.people_pages(api, role, since, cursor)
+            yield from people.people_pages(api, role, since, cursor, ctx.unchanged)
 
     @hookimpl
     def connectkit_fetch_deletions(

@@ -9,9 +9,12 @@ Values Wonde nulls because a scope is missing are listed in ``extras["_not_permi
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Iterable, Mapping
 from typing import Any
+
+import orjson
 
 from connectkit.models import (
     AttendanceCode,
@@ -196,13 +199,31 @@ def _safe(record_id: str, name: str, parse: Any, value: Any, invalid: dict[str, 
         return None
 
 
+MAPPING_REVISION = "1"
+"""Part of every fingerprint: bump it whenever :func:`map_person` maps the same raw record
+differently, so the engine checks every record again once."""
+
+
+def fingerprint(raw: Mapping[str, Any], role: Role, not_permitted: Iterable[str] = ()) -> str:
+    """The fingerprint of what :func:`map_person` maps ``raw`` from: the raw record (keys
+    sorted), the role, the not-permitted paths and :data:`MAPPING_REVISION`."""
+    source = orjson.dumps(
+        [MAPPING_REVISION, str(role), sorted(not_permitted), raw], option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.blake2b(source, digest_size=16).hexdigest()
+
+
 def map_person(
-    raw: Mapping[str, Any], role: Role, not_permitted: Iterable[str] = ()
+    raw: Mapping[str, Any],
+    role: Role,
+    not_permitted: Iterable[str] = (),
+    fingerprint: str | None = None,
 ) -> MISPerson | None:
     """A Wonde student or employee as a MISPerson; None (with a warning) without an id.
 
     ``not_permitted`` are field paths this token may not read; those that came back null
-    are listed in ``extras["_not_permitted"]``.
+    are listed in ``extras["_not_permitted"]``. ``fingerprint`` (see :func:`fingerprint`)
+    is carried on the person when given.
     """
     get = raw.get
     record_id = _text(get("id"))
@@ -237,26 +258,27 @@ def map_person(
     legal_forename = (v.strip() or None) if type(v := get("legal_forename")) is str else _text(v)
     legal_surname = (v.strip() or None) if type(v := get("legal_surname")) is str else _text(v)
     # every field is given (as MISPerson(**fields) would), so model_fields_set is all fields
-    person: MISPerson = _validate_person(
-        {
-            "mis_id": record_id,
-            "role": role,
-            "person_id": (v.strip() or None) if type(v := get("upi")) is str else _text(v),
-            "mis_code": (v.strip() or None) if type(v := get("mis_id")) is str else _text(v),
-            "first_name": legal_forename or forename,
-            "last_name": legal_surname or surname,
-            "preferred_first_name": forename,
-            "preferred_last_name": surname,
-            "middle_names": _text(get("middle_names")),
-            "emails": emails,
-            "phones": phones,
-            "date_of_birth": dob,
-            "groups": _memberships(extras, role),
-            "photo_hash": _text(photo.get("hash")) if isinstance(photo, dict) else None,
-            "updated_at": updated,
-            "extras": extras,
-        }
-    )
+    fields: dict[str, Any] = {
+        "mis_id": record_id,
+        "role": role,
+        "person_id": (v.strip() or None) if type(v := get("upi")) is str else _text(v),
+        "mis_code": (v.strip() or None) if type(v := get("mis_id")) is str else _text(v),
+        "first_name": legal_forename or forename,
+        "last_name": legal_surname or surname,
+        "preferred_first_name": forename,
+        "preferred_last_name": surname,
+        "middle_names": _text(get("middle_names")),
+        "emails": emails,
+        "phones": phones,
+        "date_of_birth": dob,
+        "groups": _memberships(extras, role),
+        "photo_hash": _text(photo.get("hash")) if isinstance(photo, dict) else None,
+        "updated_at": updated,
+        "extras": extras,
+    }
+    if fingerprint is not None:
+        fields["fingerprint"] = fingerprint
+    person: MISPerson = _validate_person(fields)
     return person
 
 

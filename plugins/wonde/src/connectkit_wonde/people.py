@@ -7,16 +7,19 @@ core is ``"<endpoint>|<next page URL>"``; the URL is Wonde's own ``meta.paginati
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
 from connectkit.errors import BadResponseError
 from connectkit.models import MISPerson, PeoplePage, Role
 from connectkit_wonde.api import WondeAPI
-from connectkit_wonde.mapping import map_person
+from connectkit_wonde.mapping import fingerprint, map_person
 from connectkit_wonde.parse import format_updated_after, relation
 from connectkit_wonde.scopes import not_permitted_paths
+
+Vouch = Callable[[Mapping[str, str]], frozenset[str]]
+"""``ConnectorContext.unchanged``: MIS id -> fingerprint in, the unchanged ids out."""
 
 STUDENT_INCLUDES = "year,groups,contact_details"
 STAFF_INCLUDES = "contact_details,employment_details,groups"
@@ -60,9 +63,17 @@ def _keep(api: WondeAPI, role: Role, raw: Any) -> bool:
 
 
 def people_pages(
-    api: WondeAPI, role: Role, since: datetime | None, cursor: str | None
+    api: WondeAPI,
+    role: Role,
+    since: datetime | None,
+    cursor: str | None,
+    unchanged: Vouch = lambda _prints: frozenset(),
 ) -> Iterator[PeoplePage]:
-    """Yield PeoplePages of ``role``; resume after the page whose cursor is ``cursor``."""
+    """Yield PeoplePages of ``role``; resume after the page whose cursor is ``cursor``.
+
+    Every record is fingerprinted; those ``unchanged`` (``ConnectorContext.unchanged``)
+    vouches for are not mapped but listed in the page's ``unchanged``.
+    """
     order = sources(api, role)
     params = _params(api, role, since)
     if cursor is None:
@@ -76,21 +87,34 @@ def people_pages(
             url = api.first_url(source, params)
         later = order[index + 1] if index + 1 < len(order) else None
         for page in api.pages(url, prefetch=True):
-            people = tuple(_people(api, role, page.payload["data"], denied))
+            people, same = _people(api, role, page.payload["data"], denied, unchanged)
             if page.next is not None:
                 nxt: str | None = f"{source}|{page.next}"
             elif later is not None:
                 nxt = f"{later}|{api.first_url(later, params)}"
             else:
                 nxt = None
-            yield PeoplePage(people=people, cursor=nxt)
+            yield PeoplePage(people=people, cursor=nxt, unchanged=same)
 
 
 def _people(
-    api: WondeAPI, role: Role, rows: list[Any], denied: frozenset[str]
-) -> Iterator[MISPerson]:
-    for raw in rows:
-        if isinstance(raw, dict) and _keep(api, role, raw):
-            person = map_person(raw, role, denied)
-            if person is not None:
-                yield person
+    api: WondeAPI, role: Role, rows: list[Any], denied: frozenset[str], unchanged: Vouch
+) -> tuple[tuple[MISPerson, ...], tuple[str, ...]]:
+    """(the page's people, mapped; the ids of its records the engine vouched for)."""
+    kept = [raw for raw in rows if isinstance(raw, dict) and _keep(api, role, raw)]
+    prints = {
+        ident: fingerprint(raw, role, denied)
+        for raw in kept
+        if isinstance(ident := raw.get("id"), str) and ident.strip() == ident and ident
+    }
+    vouched = unchanged(prints) if prints else frozenset()
+    people = []
+    for raw in kept:
+        ident = raw.get("id")
+        if ident in vouched:
+            continue
+        print_ = prints.get(ident) if isinstance(ident, str) else None
+        person = map_person(raw, role, denied, print_)
+        if person is not None:
+            people.append(person)
+    return tuple(people), tuple(i for i in prints if i in vouched)

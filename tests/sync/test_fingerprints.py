@@ -1,0 +1,136 @@
+"""Connector fingerprints (the ``fingerprints`` capability): the engine vouches for
+unchanged records before the connector maps them; everything else is checked in full."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from functools import partial
+from typing import Any
+
+import pytest
+
+from connectkit import integrations as lifecycle
+from connectkit.context import ConnectorContext
+from connectkit.errors import ConnectorError
+from connectkit.models import Capabilities, PeoplePage, Role
+from connectkit.sync import importer, review, service
+from connectkit.sync.fingerprint import fingerprint_digest, run_salt
+from connectkit.sync.mapper import compile_mapping
+from connectkit.sync.stage import Stager
+from connectkit.sync.validate import Validator
+from connectkit.testing.fake import ALL_CAPABILITIES, fingerprint
+
+from .conftest import NAME, World, build_world
+from .test_fast_path import _hashes, _staged_ids
+from .test_ongoing import first_sync, nonzero
+
+
+def _stager(world: World) -> Stager:
+    with world.engine.connect() as conn:
+        row = lifecycle.get(conn, world.integration_id)
+    return Stager(
+        integration_id=row.id, integration=NAME, run_id=0, maps=compile_mapping(row.mapping),
+        validator=Validator("GB"), site="Main Site", hooks=world.rt.hooks,
+        salt=run_salt(row.mapping, "GB", "Main Site"), by_fingerprint=True,
+    )  # fmt: skip
+
+
+def _read(world: World, role: Role = Role.STUDENT) -> list[PeoplePage]:
+    """A full read of ``role`` with the engine vouching, as an import does it."""
+    with world.engine.connect() as conn:
+        row = lifecycle.get(conn, world.integration_id)
+    ctx: ConnectorContext = world.rt.env.context_for(row)
+    ctx = replace(ctx, vouch=partial(importer._vouch, world.engine, _stager(world)))
+    return list(world.rt.hooks.connector("fake").fetch_people(ctx, role, None, None))
+
+
+def _left_out(pages: list[PeoplePage]) -> set[str]:
+    return {mis_id for page in pages for mis_id in page.unchanged}
+
+
+def _mapped(pages: list[PeoplePage]) -> set[str]:
+    return {p.mis_id for page in pages for p in page.people}
+
+
+def test_users_hold_the_digest_of_their_fingerprint(world: World) -> None:
+    first_sync(world)
+    salt = _stager(world).salt
+    person = world.fake.people[Role.STUDENT]["S000005"]
+    assert _hashes(world)["S000005"] == fingerprint_digest(salt, fingerprint(person))
+
+
+def test_unchanged_records_are_left_out_before_mapping(world: World) -> None:
+    first_sync(world, students=12, staff=0)
+    world.fake.update_person(Role.STUDENT, "S000003", last_name="Changed")
+    pages = _read(world)
+    assert _mapped(pages) == {"S000003"}
+    assert _left_out(pages) == {f"S{n:06d}" for n in range(12)} - {"S000003"}
+    assert all(p.fingerprint for page in pages for p in page.people)
+
+
+def test_no_vouching_for_skipped_deactivated_or_edited_records(
+    sync_engine: Any, tmp_path: Any
+) -> None:
+    world = build_world(sync_engine, tmp_path / "state")
+    world.add(Role.STUDENT, 8)
+    world.fake.update_person(Role.STUDENT, "S000001", last_name="")
+    service.start_run(world.rt, NAME)
+    with world.engine.begin() as conn:
+        review.edit(conn, NAME, "S000001", {"last_name": "Fixed"}, actor="test")
+    service.confirm(world.rt, NAME)
+    world.clock.advance(hours=1)
+    world.fake.remove_person(Role.STUDENT, "S000002")
+    service.start_run(world.rt, NAME, kind="reconcile")  # S000002 deactivated
+    world.fake.restore_person(Role.STUDENT, "S000002")
+    pages = _read(world)
+    assert {"S000001", "S000002"} <= _mapped(pages)  # edited; deactivated
+    assert _left_out(pages) == {f"S{n:06d}" for n in range(3, 8)} | {"S000000"}
+
+
+def test_a_full_rerun_maps_nothing_and_writes_nothing(world: World) -> None:
+    first_sync(world)
+    before = world.users_raw()
+    res = service.plan(world.rt, NAME, full=True)
+    assert _staged_ids(world) == set()
+    assert nonzero(res.planned) == {"unchanged": 15}
+    res = service.start_run(world.rt, NAME, kind="reconcile")
+    assert nonzero(res.counts) == {"unchanged": 15}
+    assert world.users_raw() == before
+
+
+def test_a_connector_may_not_leave_out_what_the_engine_did_not_vouch_for(
+    world: World,
+) -> None:
+    first_sync(world)
+    with world.engine.connect() as conn, pytest.raises(ConnectorError, match="S999999"):
+        _stager(world).map_page(conn, Role.STUDENT, [], unchanged=["S999999"])
+
+
+def test_without_the_capability_mapped_digests_still_skip_staging(
+    sync_engine: Any, tmp_path: Any
+) -> None:
+    plain = Capabilities(**(ALL_CAPABILITIES.model_dump() | {"fingerprints": False}))
+    world = build_world(sync_engine, tmp_path / "state", capabilities=plain)
+    first_sync(world)
+    pages = _read(world)
+    assert _left_out(pages) == set()
+    assert all(p.fingerprint is None for page in pages for p in page.people)
+    service.plan(world.rt, NAME, full=True)
+    assert _staged_ids(world) == set()  # the engine's own digest of the mapped values
+
+
+def test_a_record_back_to_what_its_user_holds_leaves_the_errors_list(world: World) -> None:
+    first_sync(world)
+    original = world.fake.people[Role.STUDENT]["S000006"]
+    world.fake.update_person(Role.STUDENT, "S000006", last_name="")
+    res = service.start_run(world.rt, NAME)
+    assert res.errors == 1
+    assert _staged_ids(world) == {"S000006"}
+    world.clock.advance(hours=1)
+    world.fake.add_people(Role.STUDENT, [original])  # exactly the source the user holds
+    pages = _read(world)
+    assert "S000006" in _left_out(pages)
+    res = service.start_run(world.rt, NAME, kind="reconcile")
+    assert res.errors == 0
+    assert nonzero(res.counts) == {"unchanged": 15}
+    assert _staged_ids(world) == set()  # the stale error row was dropped
