@@ -21,6 +21,7 @@ BROKEN = '''
 from __future__ import annotations
 
 import itertools
+from dataclasses import replace
 
 import pytest
 
@@ -101,6 +102,14 @@ class ForgetfulCursor(FakeConnector):
         return super().connectkit_fetch_people(ctx, role, since, None)
 
 
+class IgnoresVouching(FakeConnector):
+    """Declares fingerprints but maps every record even when the engine vouches for it."""
+
+    @hookimpl
+    def connectkit_fetch_people(self, ctx, role, since, cursor):
+        return super().connectkit_fetch_people(replace(ctx, vouch=None), role, since, cursor)
+
+
 class UndeclaredPhotos(FakeConnector):
     """Serves photos without declaring the capability."""
 
@@ -140,6 +149,10 @@ class TestForgetfulCursor(Config, ConnectorContract):
     plugin = seed(ForgetfulCursor(page_size=4))
 
 
+class TestIgnoresVouching(Config, ConnectorContract):
+    plugin = seed(IgnoresVouching(page_size=4))
+
+
 class TestUndeclaredPhotos(Config, ConnectorContract):
     plugin = seed(UndeclaredPhotos(
         page_size=4, capabilities=ALL_CAPABILITIES.model_copy(update={"photos": False})
@@ -170,11 +183,15 @@ def test_kit_fails_each_broken_connector_exactly_where_it_breaks(
     people = "test_people_pages_are_valid_with_unique_ids"
     resume = "test_pagination_ends_and_resumes"
     since = "test_changed_since_is_a_subset"
+    prints = "test_fingerprints_are_stable_and_vouched_records_left_out"
+    both = ("student", "staff")
     assert {cls: set(tests) for cls, tests in kit_run.items()} == {
-        "TestDuplicateIds": {f"{people}[student]"},
+        # a broken pass also breaks the fingerprint check, which reads whole passes
+        "TestDuplicateIds": {f"{people}[student]", f"{prints}[student]"},
         "TestEndlessPager": {
-            f"{check}[{role}]" for check in (people, resume, since) for role in ("student", "staff")
+            f"{check}[{role}]" for check in (people, resume, since, prints) for role in both
         },
+        "TestIgnoresVouching": {f"{prints}[{role}]" for role in both},
         "TestLeakyErrors": {"test_bad_credentials_fail_cleanly"},
         "TestWrongErrorType": {"test_bad_credentials_fail_cleanly"},
         "TestForgetfulCursor": {f"{resume}[student]", f"{resume}[staff]"},
@@ -195,6 +212,9 @@ def test_kit_fails_each_broken_connector_exactly_where_it_breaks(
             assert "good-token-for-broken-tests" not in text
     assert "expected one of InvalidCredentialsError" in kit_run["TestWrongErrorType"][
         "test_bad_credentials_fail_cleanly"
+    ]
+    assert "although the engine vouched for them" in kit_run["TestIgnoresVouching"][
+        f"{prints}[staff]"
     ]
     assert "resuming student after page" in kit_run["TestForgetfulCursor"][
         "test_pagination_ends_and_resumes[student]"

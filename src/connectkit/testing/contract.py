@@ -44,6 +44,7 @@ from connectkit.testing.contract_checks import (
     REQUIRED_HOOKS,
     SUBJECT,
     bounded,
+    check_fingerprints,
     check_photos,
     collect_pages,
     expect_iterator,
@@ -308,6 +309,14 @@ class ConnectorContract:
         assert set(missing) <= set(delta_ids), (
             f"changed-since {since} left out people updated at or after it: {missing[:5]}"
         )
+
+    @pytest.mark.parametrize("role", list(Role), ids=str)
+    def test_fingerprints_are_stable_and_vouched_records_left_out(
+        self, role: Role, contract_connector: Connector, contract_context: ConnectorContext
+    ) -> None:
+        if not contract_connector.info.capabilities.fingerprints:
+            pytest.skip("the connector does not declare fingerprints")
+        check_fingerprints(contract_connector, contract_context, role, max_pages=self.max_pages)
 
     # capabilities ----------------------------------------------------------------------------
 

@@ -7,7 +7,8 @@ message naming the broken rule (and never a secret) when the connector breaks it
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -147,3 +148,36 @@ def check_photos(connector: Connector, ctx: ConnectorContext, sample: int = 20) 
     again = {photo.mis_id for photo in connector.fetch_photos(ctx, dict(known))}
     repeated = sorted(again & set(known))
     assert not repeated, f"fetch_photos yielded unchanged photos again: {repeated[:5]}"
+
+
+def check_fingerprints(
+    connector: Connector, ctx: ConnectorContext, role: Role, *, max_pages: int
+) -> None:
+    """The ``fingerprints`` capability: every person carries a fingerprint, the same on
+    a second read; asked nothing, the connector leaves nobody out; told that every
+    record is unchanged, it maps nobody and lists every id, once per page asked."""
+    first = collect_pages(connector, ctx, role, max_pages=max_pages)
+    prints = {p.mis_id: p.fingerprint for page in first for p in page.people}
+    missing = sorted(mis_id for mis_id, value in prints.items() if not value)
+    assert not missing, f"{role}s without a fingerprint: {missing[:5]}"
+    assert not any(page.unchanged for page in first), (
+        f"{role}: records left out as unchanged although nothing was vouched for"
+    )
+    again = collect_pages(connector, ctx, role, max_pages=max_pages)
+    assert {p.mis_id: p.fingerprint for page in again for p in page.people} == prints, (
+        f"{role}: fingerprints changed between two reads of the same data"
+    )
+    asked: list[dict[str, str]] = []
+
+    def vouch_all(fingerprints: Mapping[str, str]) -> frozenset[str]:
+        asked.append(dict(fingerprints))
+        return frozenset(fingerprints)
+
+    left = collect_pages(connector, replace(ctx, vouch=vouch_all), role, max_pages=max_pages)
+    mapped = [p.mis_id for page in left for p in page.people]
+    assert not mapped, f"{role}: mapped {mapped[:5]} although the engine vouched for them"
+    listed = [mis_id for page in left for mis_id in page.unchanged]
+    assert listed == list(prints), f"{role}: unchanged ids {listed[:5]} are not the pass's"
+    assert {k: v for batch in asked for k, v in batch.items()} == prints, (
+        f"{role}: the fingerprints asked about are not those of the mapped people"
+    )
