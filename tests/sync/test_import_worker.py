@@ -184,3 +184,17 @@ def test_a_failed_write_stops_the_worker_at_once(tmp_path: Path) -> None:
         assert len(world.staged()) == 7  # the first page stayed, checkpointed
     finally:
         engine.dispose()
+
+
+def test_an_in_memory_store_imports_in_process(tmp_path: Path) -> None:
+    from sqlalchemy.pool import StaticPool
+
+    engine = make_engine("sqlite://", poolclass=StaticPool)
+    metadata.create_all(engine)
+    world = _worker_world(build_world(engine, tmp_path / "state"))
+    try:
+        res = service.start_run(world.rt, NAME)
+        assert (res.status, res.ready) == ("awaiting_review", 30)
+        assert world.fake.calls("fetch_people")  # read here: a child could not open it
+    finally:
+        engine.dispose()

@@ -83,7 +83,7 @@ def _pages(
     The import worker reads full runs only: a changed-since read is usually a page or
     two, less work than starting a child process.
     """
-    if rt.import_worker and since is None and fork_available():
+    if rt.import_worker and since is None and fork_available() and _shared(rt.engine):
         read = worker_pages(rt.engine, connector, ctx, stager, role, since, cursor)
         with closing(read):
             for mapped, next_cursor in read:
@@ -92,6 +92,11 @@ def _pages(
     for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
         prepare = partial(stager.prepare, role=role, people=page.people, unchanged=page.unchanged)
         yield prepare, page.cursor
+
+
+def _shared(engine: sa.Engine) -> bool:
+    """False for an in-memory SQLite store, which another process cannot open."""
+    return engine.dialect.name != "sqlite" or engine.url.database not in (None, "", ":memory:")
 
 
 def _vouch(engine: sa.Engine, stager: Stager, fingerprints: Mapping[str, str]) -> frozenset[str]:
