@@ -59,7 +59,8 @@ def runtime(db: Path, state: Path, offset: float) -> Runtime:
     engine = make_engine(f"sqlite:///{db}")
     return Runtime(engine=engine, env=env, lease_seconds=30, batch=10, actor="kill-test",
                    clock=lambda: datetime.now(UTC) + timedelta(seconds=offset),
-                   import_worker=os.environ.get(IMPORT_WORKER_ENV) == "1")
+                   import_worker=os.environ.get(IMPORT_WORKER_ENV) == "1",
+                   import_group=1)  # one checkpoint per page: the kill points count pages
 
 
 def setup(rt: Runtime) -> None:

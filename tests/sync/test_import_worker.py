@@ -7,6 +7,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -120,7 +121,7 @@ def test_a_worker_that_dies_is_reported_not_waited_for(world: World) -> None:
     pages = worker_pages(
         world.engine, DyingConnector(connector), ctx, _stager(world), Role.STUDENT, None, None
     )
-    first, cursor = next(pages)
+    [(first, cursor)] = next(pages)
     assert first.imported == 7
     assert cursor is not None
     with pytest.raises(ConnectorError, match="exit code 7"):
@@ -176,6 +177,7 @@ def test_a_failed_write_stops_the_worker_at_once(tmp_path: Path) -> None:
             "BEGIN SELECT RAISE(ABORT, 'disk full'); END"
         )
     world = _worker_world(build_world(engine, tmp_path / "state"))
+    world.rt = world.runtime(import_group=1)  # one page per transaction: 7 rows survive
     world.add(Role.STUDENT, 3000, start=1000)  # far more pages than the pipe buffers
     try:
         with pytest.raises(sa.exc.DBAPIError, match="disk full"):
@@ -198,3 +200,24 @@ def test_an_in_memory_store_imports_in_process(tmp_path: Path) -> None:
         assert world.fake.calls("fetch_people")  # read here: a child could not open it
     finally:
         engine.dispose()
+
+
+def test_pages_that_are_ready_together_are_written_together(world: World) -> None:
+    import time
+
+    _worker_world(world)
+    connector, ctx = _connector_and_context(world)
+    pages = worker_pages(
+        world.engine, connector, ctx, _stager(world), Role.STUDENT, None, None, group=3
+    )
+    with closing(pages):
+        first = next(pages)  # the child starts; let it get ahead
+        time.sleep(0.5)
+        groups = [first, *pages]
+    sizes = [len(group) for group in groups]
+    assert max(sizes) == 3  # ready pages come together, never more than the group
+    cursors = [cursor for group in groups for _page, cursor in group]
+    assert len(cursors) == 5  # 30 students, pages of 7, in order, once each
+    assert cursors[-1] is None
+    assert None not in cursors[:-1]
+    assert sum(page.imported for group in groups for page, _cursor in group) == 30

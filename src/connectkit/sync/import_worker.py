@@ -12,9 +12,10 @@ the same, so both cores stay busy). Resuming, counting and the run log are there
 the same in both modes.
 
 The child is forked (plugins, the connector context and any test transport are
-inherited, nothing is pickled but the prepared pages). Each page travels through a pipe
-whose buffer holds less than a page, so the child is never more than one page ahead
-and memory stays flat. An exception in the child is re-raised in the parent (as a
+inherited, nothing is pickled but the mapped pages). Pages travel through a pipe whose
+buffer (64 KiB) bounds how far ahead the child gets, so memory stays flat; pages that
+are ready together (the parent is the slower side) are written in one transaction with
+one checkpoint, up to ``Runtime.import_group`` of them. An exception in the child is re-raised in the parent (as a
 :class:`~connectkit.errors.ConnectorError` naming it when it cannot cross the pipe).
 If the parent dies, the child's next send fails and it exits; if the parent stops
 early, it terminates the child.
@@ -59,9 +60,12 @@ def worker_pages(
     role: Role,
     since: datetime | None,
     cursor: str | None,
-) -> Generator[tuple[MappedPage, str | None], None, None]:
+    group: int = 10,
+) -> Generator[list[tuple[MappedPage, str | None]], None, None]:
     """Mapped pages of ``role`` from ``cursor`` on, with each page's resume cursor,
-    fetched and mapped by a forked child process."""
+    fetched and mapped by a forked child process. Yields the pages that are ready, at
+    least one and at most ``group``: when this process is the slower one it writes
+    several in one transaction."""
     mp = multiprocessing.get_context("fork")
     receiver, sender = mp.Pipe(duplex=False)
     parent = os.getpid()
@@ -74,13 +78,28 @@ def worker_pages(
     child.start()
     sender.close()
     try:
-        while True:
-            message = _receive(receiver, child)
-            if message[0] == _END:
-                return
-            if message[0] == _FAILED:
-                raise message[1]
-            yield message[1], message[2]
+        done = False
+        while not done:
+            batch: list[tuple[MappedPage, str | None]] = []
+            while True:
+                try:
+                    message = _receive(receiver, child)
+                except ConnectorError:
+                    if batch:
+                        yield batch  # what was read before the child died is kept
+                    raise
+                if message[0] == _END:
+                    done = True
+                    break
+                if message[0] == _FAILED:
+                    if batch:
+                        yield batch  # what was read before the failure is kept
+                    raise message[1]
+                batch.append((message[1], message[2]))
+                if len(batch) >= group or not receiver.poll():
+                    break
+            if batch:
+                yield batch
     finally:
         receiver.close()
         if child.is_alive():

@@ -58,10 +58,8 @@ def run_import(
         cursor = checkpoint.get("cursor") if checkpoint.get("role") == str(role) else None
         pages = _pages(rt, connector, ctx, stager, role, since, cursor)
         with closing(pages):  # on any exit: stop a worker process at once, not at GC
-            for prepare, next_cursor in pages:
-                checkpoint = _stage_page(
-                    rt, run.id, checkpoint, stager, role, prepare, next_cursor
-                )
+            for group in pages:
+                checkpoint = _stage_pages(rt, run.id, checkpoint, stager, role, group)
                 if progress is not None:
                     progress(str(role), int(checkpoint["seen"]))
         if str(role) not in checkpoint.get("roles_done", []):
@@ -77,21 +75,26 @@ def _pages(
     role: Role,
     since: datetime | None,
     cursor: str | None,
-) -> Generator[tuple[Prepare, str | None], None, None]:
-    """Each page of ``role`` from ``cursor`` on as (how to prepare it, its cursor).
+) -> Generator[list[tuple[Prepare, str | None]], None, None]:
+    """The pages of ``role`` from ``cursor`` on, as groups to write in one transaction
+    each: (how to prepare a page, its cursor).
 
-    The import worker reads full runs only: a changed-since read is usually a page or
-    two, less work than starting a child process.
+    In this process a group is one page (the connector fetches between pages, and no
+    transaction stays open across a fetch). The import worker reads full runs only (a
+    changed-since read is usually a page or two, less work than starting a process)
+    and hands over every page it has ready.
     """
     if rt.import_worker and since is None and fork_available() and _shared(rt.engine):
-        read = worker_pages(rt.engine, connector, ctx, stager, role, since, cursor)
+        read = worker_pages(
+            rt.engine, connector, ctx, stager, role, since, cursor, rt.import_group
+        )
         with closing(read):
-            for mapped, next_cursor in read:
-                yield partial(stager.check, role=role, page=mapped), next_cursor
+            for ready in read:
+                yield [(partial(stager.check, role=role, page=page), nxt) for page, nxt in ready]
         return
     for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
         prepare = partial(stager.prepare, role=role, people=page.people, unchanged=page.unchanged)
-        yield prepare, page.cursor
+        yield [(prepare, page.cursor)]
 
 
 def _shared(engine: sa.Engine) -> bool:
@@ -110,24 +113,22 @@ def _since(checkpoint: dict[str, Any]) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
 
-def _stage_page(
+def _stage_pages(
     rt: Runtime,
     run_id: int,
     checkpoint: dict[str, Any],
     stager: Stager,
     role: Role,
-    prepare: Prepare,
-    cursor: str | None,
+    group: list[tuple[Prepare, str | None]],
 ) -> dict[str, Any]:
+    """Stage a group of pages and save the checkpoint after its last, in one transaction."""
     with rt.engine.begin() as conn:
-        page = prepare(conn)
-        stager.write(conn, page)
-        imported = page.imported
-        new = dict(checkpoint, role=str(role), cursor=cursor)
-        new["pages"] = int(checkpoint.get("pages", 0)) + 1
-        new["seen"] = int(checkpoint.get("seen", 0)) + imported
-        if cursor is None:
-            new["roles_done"] = [*checkpoint.get("roles_done", []), str(role)]
+        new = checkpoint
+        for prepare, cursor in group:
+            page = prepare(conn)
+            stager.write(conn, page)
+            new = _advanced(new, role, cursor, page.imported)
+            killpoint.reached("stage")
         runs.save(
             conn,
             run_id,
@@ -136,8 +137,19 @@ def _stage_page(
             lease_seconds=rt.lease_seconds,
             checkpoint=new,
         )
-        killpoint.reached("stage")
     killpoint.reached("import")
+    return new
+
+
+def _advanced(
+    checkpoint: dict[str, Any], role: Role, cursor: str | None, imported: int
+) -> dict[str, Any]:
+    """The checkpoint after one more page of ``role`` (resume after ``cursor``)."""
+    new = dict(checkpoint, role=str(role), cursor=cursor)
+    new["pages"] = int(checkpoint.get("pages", 0)) + 1
+    new["seen"] = int(checkpoint.get("seen", 0)) + imported
+    if cursor is None:
+        new["roles_done"] = [*checkpoint.get("roles_done", []), str(role)]
     return new
 
 

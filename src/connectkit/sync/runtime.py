@@ -43,6 +43,8 @@ class Runtime:
       cores instead of one. The
       CLI turns it on where the machine has more than one CPU; tests of in-memory
       connector state keep it off (the child's copy of the connector is not theirs).
+    - ``import_group``: most of the import worker's ready pages written in one
+      transaction, with one checkpoint (a crash rolls back at most that many pages).
     - ``skip_unchanged``: let records whose source digest equals their user's skip
       validation, matching and staging (:mod:`connectkit.sync.fingerprint`); False
       checks every record in full (the outcome is the same, only slower).
@@ -57,6 +59,7 @@ class Runtime:
     batch: int = 2500
     skip_unchanged: bool = True
     import_worker: bool = False
+    import_group: int = 10
 
     @property
     def hooks(self) -> Hooks:
