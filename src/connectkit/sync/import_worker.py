@@ -6,19 +6,18 @@ adjusters and overrides, digest and set unchanged records aside
 (:meth:`Stager.map_page`, which reads only tables an import never writes); then
 validate, look duplicates up and build rows (:meth:`Stager.check`); then write them
 with the checkpoint. :func:`worker_pages` runs the first part in a child process with
-its own store connection, one page ahead of the parent, which checks and writes each
-page in one transaction exactly as in-process staging does (the two halves cost about
-the same, so both cores stay busy). Resuming, counting and the run log are therefore
-the same in both modes.
+its own store connection, ahead of the parent, which checks and writes the pages
+exactly as in-process staging does (the two halves cost about the same, so both cores
+stay busy). Resuming, counting and the run log are therefore the same in both modes.
 
 The child is forked (plugins, the connector context and any test transport are
 inherited, nothing is pickled but the mapped pages). Pages travel through a pipe whose
 buffer (64 KiB) bounds how far ahead the child gets, so memory stays flat; pages that
 are ready together (the parent is the slower side) are written in one transaction with
-one checkpoint, up to ``Runtime.import_group`` of them. An exception in the child is re-raised in the parent (as a
-:class:`~connectkit.errors.ConnectorError` naming it when it cannot cross the pipe).
-If the parent dies, the child's next send fails and it exits; if the parent stops
-early, it terminates the child.
+one checkpoint, up to ``Runtime.import_group`` of them. An exception in the child is
+re-raised in the parent (as a :class:`~connectkit.errors.ConnectorError` naming it when
+it cannot cross the pipe). If the parent dies, the child's next send fails and it
+exits; if the parent stops early, it terminates the child.
 
 Where ``fork`` is unavailable :func:`fork_available` is False and the engine imports
 in-process.
@@ -31,6 +30,7 @@ import logging
 import multiprocessing
 import os
 import pickle
+import warnings
 from collections.abc import Generator
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -45,6 +45,7 @@ from connectkit.sync.stage import MappedPage, Stager
 log = logging.getLogger(__name__)
 
 _PAGE, _END, _FAILED = "page", "end", "failed"
+_FORK_WITH_THREADS = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 
 def fork_available() -> bool:
@@ -75,7 +76,12 @@ def worker_pages(
         name=f"connectkit-import-{role}",
         daemon=True,
     )
-    child.start()
+    with warnings.catch_warnings():
+        # Python >= 3.12 warns when a process with threads forks (a lock held by another
+        # thread stays held in the child). The child runs only this module's loop: the
+        # connector, the store (its own connection) and logging (reinitialised at fork).
+        warnings.filterwarnings("ignore", _FORK_WITH_THREADS, DeprecationWarning)
+        child.start()
     sender.close()
     try:
         done = False
