@@ -9,7 +9,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 import yaml
@@ -24,6 +23,8 @@ from connectkit_wonde.mapping import (
     map_group,
     map_person,
 )
+
+from .reference import reference_date, reference_datetime
 
 CASSETTES = Path(__file__).resolve().parents[3] / "cassettes" / "wonde"
 
@@ -200,49 +201,8 @@ def _ref_text(value: object) -> str | None:
     return text or None
 
 
-def _ref_datetime(value: object) -> datetime | None:
-    if value is None or value == "":
-        return None
-    zone: Any = UTC
-    if isinstance(value, dict):
-        if value.get("date") is None:
-            return None
-        name = value.get("timezone")
-        if isinstance(name, str) and name.upper() not in ("UTC", "Z", "+00:00"):
-            try:
-                zone = ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                zone = UTC
-        value = value["date"]
-    if not isinstance(value, str):
-        raise ValueError(f"not a date: {value!r}")
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
-                    "%Y-%m-%dT%H:%M:%S"):  # fmt: skip
-            try:
-                parsed = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"not a date: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
-
-
-def _ref_date(value: object) -> date | None:
-    if value is None or value == "":
-        return None
-    raw = value.get("date") if isinstance(value, dict) else value
-    if raw is None:
-        return None
-    if not isinstance(raw, str) or len(raw) < 10:
-        raise ValueError(f"not a date: {raw!r}")
-    return date.fromisoformat(raw[:10])
+_ref_datetime = reference_datetime
+_ref_date = reference_date
 
 
 def _ref_payload(value: object) -> object:

@@ -3,8 +3,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import pytest
 
@@ -18,6 +16,8 @@ from connectkit_wonde.parse import (
     relation_id,
     relation_list,
 )
+
+from .reference import reference_date, reference_datetime
 
 
 @pytest.mark.parametrize(
@@ -107,39 +107,7 @@ def test_updated_after_format_is_utc() -> None:
 # --- the UTC fast path and the caches agree exactly with the general path ----------------
 
 
-def _general_datetime(value: object) -> datetime | None:
-    """The general reading of a Wonde date (no fast path, no cache), stated plainly."""
-    if value is None or value == "":
-        return None
-    zone: Any = UTC
-    if isinstance(value, dict):
-        if value.get("date") is None:
-            return None
-        name = value.get("timezone")
-        if isinstance(name, str) and name.upper() not in ("UTC", "Z", "+00:00"):
-            try:
-                zone = ZoneInfo(name)
-            except (ZoneInfoNotFoundError, ValueError):
-                zone = UTC
-        value = value["date"]
-    if not isinstance(value, str):
-        raise ValueError(f"not a date: {value!r}")
-    text = value.strip().replace("Z", "+00:00")
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        for fmt in ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S.%f",
-                    "%Y-%m-%dT%H:%M:%S"):  # fmt: skip
-            try:
-                parsed = datetime.strptime(text, fmt)
-                break
-            except ValueError:
-                continue
-        else:
-            raise ValueError(f"not a date: {text!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=zone)
-    return parsed.astimezone(UTC)
+_general_datetime = reference_datetime
 
 
 def _outcome(read: Callable[[object], object], value: object) -> str:
@@ -203,15 +171,7 @@ def test_parse_date_cache_gives_the_same_dates_and_errors() -> None:
                             {"date": "2012-09-29 00:00:00.000000", "timezone": "Europe/London"},
                             {"date": None}, {"date": 20120929}, "", None, 20120929]  # fmt: skip
 
-    def plain(value: object) -> object:
-        if value is None or value == "":
-            return None
-        raw = value.get("date") if isinstance(value, dict) else value
-        if raw is None:
-            return None
-        if not isinstance(raw, str) or len(raw) < 10:
-            raise ValueError(f"not a date: {raw!r}")
-        return date.fromisoformat(raw[:10])
+    plain = reference_date
 
     for value in values:
         expected = _outcome(plain, value)
