@@ -105,8 +105,7 @@ WHERE id IN (SELECT user_id FROM run_log
 def _vouch_unchanged(conn: sa.Connection, run_id: int, integration_id: int) -> None:
     """Users whose staged record planned ``unchanged`` take that record's source digest,
     so their next unchanged run takes the fast path."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    conn.exec_driver_sql(_VOUCH.format(p=mark), (integration_id, run_id, integration_id))
+    conn.exec_driver_sql(bulk.driver_sql(conn, _VOUCH), (integration_id, run_id, integration_id))
 
 
 _NEXT_LINES = (

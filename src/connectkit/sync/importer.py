@@ -5,9 +5,10 @@ saved in ONE transaction, so after a crash the run resumes at the page after the
 checkpoint: nothing lost (the page in flight was rolled back) and nothing doubled
 (staging is an upsert keyed on the MIS id).
 
-With ``Runtime.import_worker`` (and ``fork`` available) pages are fetched and mapped
-by a child process one page ahead (:mod:`connectkit.sync.import_worker`); this process
-checks and writes them, with the same transactions and checkpoints.
+With ``Runtime.import_worker`` (and ``fork`` available) the pages of a full run are
+fetched and mapped by a child process ahead of this one
+(:mod:`connectkit.sync.import_worker`); this process checks and writes them, several
+ready pages in one transaction with one checkpoint after the last.
 """
 
 from __future__ import annotations

@@ -85,10 +85,8 @@ class Planner:
     def _unchanged_lines(self, conn: sa.Connection) -> None:
         """One ``unchanged`` line per record the stager noted as seen unchanged (unless
         a later copy of it in the same run was staged), in one statement."""
-        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-        done = conn.exec_driver_sql(
-            _UNCHANGED_LINES.format(p=mark), (self.integration_id, self.run_id)
-        )
+        sql = bulk.driver_sql(conn, _UNCHANGED_LINES)
+        done = conn.exec_driver_sql(sql, (self.integration_id, self.run_id))
         if done.rowcount:
             self.counts[A.UNCHANGED] = self.counts.get(A.UNCHANGED, 0) + done.rowcount
 
