@@ -138,14 +138,10 @@ class Stager:
         self.notes.clear()
         if not (self.by_fingerprint and self.salt and fingerprints):
             return frozenset()
-        ids = list(fingerprints)
-        for mis_id, uid, source, active, skipped, edited, staged in _by_mis_id(
-            conn, _VOUCHABLE, self.integration_id, ids, alias="u."
-        ):
-            if active and skipped is None and edited is None and source is not None and (
-                source == fingerprint_digest(self.salt, fingerprints[mis_id])
-            ):
-                self.notes[mis_id] = (mis_id, int(uid), staged is not None)
+        for mis_id, link in _linked(conn, self.integration_id, list(fingerprints)).items():
+            digest = fingerprint_digest(self.salt, fingerprints[mis_id])
+            if not link.edited and link.unchanged(digest):
+                self.notes[mis_id] = link.note(mis_id)
         return frozenset(self.notes)
 
     def check(self, conn: sa.Connection, role: Role, page: MappedPage) -> StagedPage:
@@ -174,7 +170,7 @@ class Stager:
             digest = source_digest(self.salt, record, by_fingerprint=plain)
             link = linked.get(record.mis_id)
             if self.salt and link is not None and link.unchanged(digest):
-                seen.append((record.mis_id, link.user_id, link.staged))
+                seen.append(link.note(record.mis_id))
             else:
                 fresh.append((record, digest))
         return fresh, seen
@@ -284,16 +280,6 @@ def _apply_overrides(
     return set(edits)
 
 
-_VOUCHABLE = (
-    "SELECT u.mis_id, u.id, u.source_hash, u.active, k.mis_id, o.mis_id, s.id FROM users AS u "
-    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id "
-    "LEFT OUTER JOIN overrides AS o ON o.integration_id = u.integration_id "
-    "AND o.mis_id = u.mis_id "
-    "LEFT OUTER JOIN staged_records AS s ON s.integration_id = u.integration_id "
-    "AND s.mis_id = u.mis_id"
-)
-
-
 def _vouched(unchanged: Sequence[str], linked: Mapping[str, _Link]) -> list[Seen]:
     """The notes of the records the connector left out as unchanged; a ConnectorError if
     it left out one the engine cannot have vouched for."""
@@ -306,7 +292,7 @@ def _vouched(unchanged: Sequence[str], linked: Mapping[str, _Link]) -> list[Seen
                 "user of this integration holds it (only ids ConnectorContext.unchanged "
                 "returned may be left out)"
             )
-        seen.append((mis_id, link.user_id, link.staged))
+        seen.append(link.note(mis_id))
     return seen
 
 
@@ -320,17 +306,25 @@ class _Link:
     skipped: bool
     staged: bool
     """A staged row of the record exists (from an earlier run)."""
+    edited: bool
+    """The admin saved edits (overrides) for the record."""
 
     def unchanged(self, digest: str) -> bool:
         """True when staging the record again would plan ``unchanged`` for this user."""
         return self.active and not self.skipped and self.source_hash == digest
 
+    def note(self, mis_id: str) -> Seen:
+        """The seen note of the record when it is unchanged."""
+        return (mis_id, self.user_id, self.staged)
+
 
 _LINKED = (
-    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id, s.id FROM users AS u "
+    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id, s.id, o.mis_id FROM users AS u "
     "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id "
     "LEFT OUTER JOIN staged_records AS s ON s.integration_id = u.integration_id "
-    "AND s.mis_id = u.mis_id"
+    "AND s.mis_id = u.mis_id "
+    "LEFT OUTER JOIN overrides AS o ON o.integration_id = u.integration_id "
+    "AND o.mis_id = u.mis_id"
 )
 
 
@@ -338,9 +332,10 @@ def _linked(conn: sa.Connection, integration_id: int, mis_ids: Sequence[str]) ->
     """This integration's users linked to these MIS ids (one indexed statement)."""
     found = _by_mis_id(conn, _LINKED, integration_id, mis_ids, alias="u.")
     return {
-        mis_id: _Link(int(uid), bool(active), source, skipped is not None, staged is not None)
-        for mis_id, uid, active, source, skipped, staged in found
-    }
+        mis_id: _Link(int(uid), bool(active), source, skip is not None, row is not None,
+                      edit is not None)
+        for mis_id, uid, active, source, skip, row, edit in found
+    }  # fmt: skip
 
 
 def _note_seen(
