@@ -18,10 +18,11 @@ import sqlalchemy as sa
 from connectkit.context import ConnectorContext
 from connectkit.errors import ConnectorError, RetryLaterError
 from connectkit.models import PeoplePage, Role
+from connectkit.processes import fork_available
 from connectkit.store.engine import make_engine
 from connectkit.store.tables import metadata
 from connectkit.sync import service
-from connectkit.sync.import_worker import fork_available, worker_pages
+from connectkit.sync.import_worker import worker_pages
 
 from .conftest import NAME, World, build_world
 from .test_fast_path import _directory, _scenario

@@ -8,7 +8,6 @@ defaults; wrap secrets; make relative paths absolute against the config file's f
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 import tomllib
 from collections.abc import Mapping
@@ -36,6 +35,7 @@ from connectkit.errors import (
     ConnectkitError,
     SecretMissingError,
 )
+from connectkit.processes import second_core_usable
 from connectkit.secrets import register_secret
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def _store(doc: Mapping[str, Any], base: Path) -> StoreConfig:
 def _sync(doc: Mapping[str, Any]) -> SyncConfig:
     choice = doc["sync"]["import_worker"]
     if choice == "auto":
-        choice = (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+        choice = second_core_usable()
     return SyncConfig(import_worker=bool(choice))
 
 

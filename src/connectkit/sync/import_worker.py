@@ -19,8 +19,8 @@ re-raised in the parent (as a :class:`~connectkit.errors.ConnectorError` naming 
 it cannot cross the pipe). If the parent dies, the child's next send fails and it
 exits; if the parent stops early, it terminates the child.
 
-Where ``fork`` is unavailable :func:`fork_available` is False and the engine imports
-in-process.
+Where ``fork`` is unavailable (:func:`connectkit.processes.fork_available`) the engine
+imports in-process.
 """
 
 from __future__ import annotations
@@ -46,11 +46,6 @@ log = logging.getLogger(__name__)
 
 _PAGE, _END, _FAILED = "page", "end", "failed"
 _FORK_WITH_THREADS = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
-
-
-def fork_available() -> bool:
-    """True where child processes can be forked (Linux, macOS, BSDs)."""
-    return "fork" in multiprocessing.get_all_start_methods()
 
 
 def worker_pages(

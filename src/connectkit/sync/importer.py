@@ -25,8 +25,9 @@ import sqlalchemy as sa
 from connectkit.context import ConnectorContext
 from connectkit.models import Role
 from connectkit.plugins.facade import Connector
+from connectkit.processes import fork_available
 from connectkit.sync import killpoint, runs
-from connectkit.sync.import_worker import fork_available, worker_pages
+from connectkit.sync.import_worker import worker_pages
 from connectkit.sync.runtime import Runtime
 from connectkit.sync.stage import StagedPage, Stager
 
