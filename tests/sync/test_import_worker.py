@@ -23,6 +23,7 @@ from connectkit.store.engine import make_engine
 from connectkit.store.tables import metadata
 from connectkit.sync import service
 from connectkit.sync.import_worker import worker_pages
+from connectkit.sync.people_read import PeopleRead
 
 from .conftest import NAME, World, build_world
 from .test_fast_path import _directory, _scenario
@@ -119,9 +120,8 @@ def _connector_and_context(world: World) -> tuple[Any, ConnectorContext]:
 def test_a_worker_that_dies_is_reported_not_waited_for(world: World) -> None:
     _worker_world(world)
     connector, ctx = _connector_and_context(world)
-    pages = worker_pages(
-        world.engine, DyingConnector(connector), ctx, _stager(world), Role.STUDENT, None, None
-    )
+    read = PeopleRead(DyingConnector(connector), ctx, _stager(world), Role.STUDENT, None, None)
+    pages = worker_pages(world.engine, read)
     [(first, cursor)] = next(pages)
     assert first.imported == 7
     assert cursor is not None
@@ -133,7 +133,8 @@ def test_a_worker_that_dies_is_reported_not_waited_for(world: World) -> None:
 def test_stopping_early_ends_the_worker(world: World) -> None:
     _worker_world(world)
     connector, ctx = _connector_and_context(world)
-    pages = worker_pages(world.engine, connector, ctx, _stager(world), Role.STUDENT, None, None)
+    read = PeopleRead(connector, ctx, _stager(world), Role.STUDENT, None, None)
+    pages = worker_pages(world.engine, read)
     next(pages)
     assert len(multiprocessing.active_children()) == 1
     pages.close()
@@ -208,9 +209,8 @@ def test_pages_that_are_ready_together_are_written_together(world: World) -> Non
 
     _worker_world(world)
     connector, ctx = _connector_and_context(world)
-    pages = worker_pages(
-        world.engine, connector, ctx, _stager(world), Role.STUDENT, None, None, group=3
-    )
+    read = PeopleRead(connector, ctx, _stager(world), Role.STUDENT, None, None)
+    pages = worker_pages(world.engine, read, group=3)
     with closing(pages):
         first = next(pages)  # the child starts; let it get ahead
         time.sleep(0.5)

@@ -32,15 +32,12 @@ import os
 import pickle
 import warnings
 from collections.abc import Generator
-from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
-from connectkit.context import ConnectorContext
 from connectkit.errors import ConnectorError
-from connectkit.models import Role
-from connectkit.plugins.facade import Connector
-from connectkit.sync.stage import MappedPage, Stager
+from connectkit.sync.people_read import PeopleRead
+from connectkit.sync.stage import MappedPage
 
 log = logging.getLogger(__name__)
 
@@ -48,27 +45,21 @@ _PAGE, _END, _FAILED = "page", "end", "failed"
 _FORK_WITH_THREADS = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 
-def worker_pages(
-    engine: Any,
-    connector: Connector,
-    ctx: ConnectorContext,
-    stager: Stager,
-    role: Role,
-    since: datetime | None,
-    cursor: str | None,
-    group: int = 10,
-) -> Generator[list[tuple[MappedPage, str | None]], None, None]:
-    """Mapped pages of ``role`` from ``cursor`` on, with each page's resume cursor,
-    fetched and mapped by a forked child process. Yields the pages that are ready, at
-    least one and at most ``group``: when this process is the slower one it writes
-    several in one transaction."""
+Ready = list[tuple[MappedPage, str | None]]
+"""Mapped pages that arrived together, each with its resume cursor."""
+
+
+def worker_pages(engine: Any, read: PeopleRead, group: int = 10) -> Generator[Ready, None, None]:
+    """The mapped pages of ``read``, fetched and mapped by a forked child process.
+    Yields the pages that are ready, at least one and at most ``group``: when this
+    process is the slower one it writes several in one transaction. Pages received
+    before a failure are yielded before it is raised."""
     mp = multiprocessing.get_context("fork")
     receiver, sender = mp.Pipe(duplex=False)
-    parent = os.getpid()
     child = mp.Process(
         target=_read,
-        args=(sender, parent, engine, connector, ctx, stager, role, since, cursor),
-        name=f"connectkit-import-{role}",
+        args=(sender, os.getpid(), engine, read),
+        name=f"connectkit-import-{read.role}",
         daemon=True,
     )
     with warnings.catch_warnings():
@@ -78,34 +69,37 @@ def worker_pages(
         warnings.filterwarnings("ignore", _FORK_WITH_THREADS, DeprecationWarning)
         child.start()
     sender.close()
+    batch: Ready = []
     try:
-        done = False
-        while not done:
-            batch: list[tuple[MappedPage, str | None]] = []
-            while True:
-                try:
-                    message = _receive(receiver, child)
-                except ConnectorError:
-                    if batch:
-                        yield batch  # what was read before the child died is kept
-                    raise
-                if message[0] == _END:
-                    done = True
-                    break
-                if message[0] == _FAILED:
-                    if batch:
-                        yield batch  # what was read before the failure is kept
-                    raise message[1]
-                batch.append((message[1], message[2]))
-                if len(batch) >= group or not receiver.poll():
-                    break
-            if batch:
+        for page in _received(receiver, child):
+            batch.append(page)
+            if len(batch) >= group or not receiver.poll():
                 yield batch
+                batch = []
+        if batch:
+            yield batch
+    except Exception:
+        if batch:
+            yield batch  # what arrived before the failure is kept
+        raise
     finally:
         receiver.close()
         if child.is_alive():
             child.terminate()
         child.join()
+
+
+def _received(
+    receiver: Connection, child: Any
+) -> Generator[tuple[MappedPage, str | None], None, None]:
+    """The child's pages until its end; its failure (or its death) raised."""
+    while True:
+        message = _receive(receiver, child)
+        if message[0] == _END:
+            return
+        if message[0] == _FAILED:
+            raise message[1]
+        yield message[1], message[2]
 
 
 def _receive(receiver: Connection, child: Any) -> tuple[Any, ...]:
@@ -119,23 +113,13 @@ def _receive(receiver: Connection, child: Any) -> tuple[Any, ...]:
     return message
 
 
-def _read(
-    sender: Connection,
-    parent: int,
-    engine: Any,
-    connector: Connector,
-    ctx: ConnectorContext,
-    stager: Stager,
-    role: Role,
-    since: datetime | None,
-    cursor: str | None,
-) -> None:
+def _read(sender: Connection, parent: int, engine: Any, read: PeopleRead) -> None:
     """The child: fetch and map every page, send each; then the end (or the error)."""
     engine.dispose(close=False)  # never touch the parent's pooled connections
     try:
-        for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
+        for page in read.pages():
             with engine.connect() as conn:
-                staged = stager.map_page(conn, role, page.people, page.unchanged)
+                staged = read.map(conn, page)
             if os.getppid() != parent:
                 return  # the run's process is gone: nobody will write this
             sender.send((_PAGE, staged, page.cursor))

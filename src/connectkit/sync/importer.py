@@ -23,11 +23,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from connectkit.context import ConnectorContext
-from connectkit.models import Role
+from connectkit.models import PeoplePage, Role
 from connectkit.plugins.facade import Connector
 from connectkit.processes import fork_available
 from connectkit.sync import killpoint, runs
 from connectkit.sync.import_worker import worker_pages
+from connectkit.sync.people_read import PeopleRead
 from connectkit.sync.runtime import Runtime
 from connectkit.sync.stage import StagedPage, Stager
 
@@ -58,7 +59,7 @@ def run_import(
             checkpoint = _finish_role(rt, run.id, checkpoint, role)
             continue
         cursor = checkpoint.get("cursor") if checkpoint.get("role") == str(role) else None
-        pages = _pages(rt, connector, ctx, stager, role, since, cursor)
+        pages = _pages(rt, PeopleRead(connector, ctx, stager, role, since, cursor))
         with closing(pages):  # on any exit: stop a worker process at once, not at GC
             for group in pages:
                 checkpoint = _stage_pages(rt, run.id, checkpoint, stager, role, group)
@@ -70,33 +71,30 @@ def run_import(
 
 
 def _pages(
-    rt: Runtime,
-    connector: Connector,
-    ctx: ConnectorContext,
-    stager: Stager,
-    role: Role,
-    since: datetime | None,
-    cursor: str | None,
+    rt: Runtime, read: PeopleRead
 ) -> Generator[list[tuple[Prepare, str | None]], None, None]:
-    """The pages of ``role`` from ``cursor`` on, as groups to write in one transaction
-    each: (how to prepare a page, its cursor).
+    """The pages of ``read``, as groups to write in one transaction each: (how to
+    prepare a page, its cursor).
 
     In this process a group is one page (the connector fetches between pages, and no
     transaction stays open across a fetch). The import worker reads full runs only (a
     changed-since read is usually a page or two, less work than starting a process)
     and hands over every page it has ready.
     """
-    if rt.import_worker and since is None and fork_available() and _shared(rt.engine):
-        read = worker_pages(
-            rt.engine, connector, ctx, stager, role, since, cursor, rt.import_group
-        )
-        with closing(read):
-            for ready in read:
-                yield [(partial(stager.check, role=role, page=page), nxt) for page, nxt in ready]
+    check = partial(read.stager.check, role=read.role)
+    if rt.import_worker and read.since is None and fork_available() and _shared(rt.engine):
+        ready_pages = worker_pages(rt.engine, read, rt.import_group)
+        with closing(ready_pages):
+            for ready in ready_pages:
+                yield [(partial(check, page=page), cursor) for page, cursor in ready]
         return
-    for page in connector.fetch_people(ctx, role, since=since, cursor=cursor):
-        prepare = partial(stager.prepare, role=role, people=page.people, unchanged=page.unchanged)
-        yield [(prepare, page.cursor)]
+    for page in read.pages():
+        yield [(partial(_map_and_check, read, page), page.cursor)]
+
+
+def _map_and_check(read: PeopleRead, page: PeoplePage, conn: sa.Connection) -> StagedPage:
+    """Both halves of staging one page, in this process."""
+    return read.stager.check(conn, read.role, read.map(conn, page))
 
 
 def _shared(engine: sa.Engine) -> bool:

@@ -92,17 +92,6 @@ class Stager:
     notes: dict[str, Seen] = field(default_factory=dict, compare=False, repr=False)
     """What :meth:`vouch` found for the page being read, kept for :meth:`map_page`."""
 
-    def prepare(
-        self,
-        conn: sa.Connection,
-        role: Role,
-        people: Sequence[MISPerson],
-        unchanged: Sequence[str] = (),
-    ) -> StagedPage:
-        """Everything staging decides for one page (:meth:`map_page`, then
-        :meth:`check`), reading, never writing, the store."""
-        return self.check(conn, role, self.map_page(conn, role, people, unchanged))
-
     def map_page(
         self,
         conn: sa.Connection,
