@@ -23,8 +23,7 @@ from connectkit_wonde.mapping import (
     map_group,
     map_person,
 )
-
-from .reference import reference_date, reference_datetime
+from connectkit_wonde.parse import parse_date, read_datetime
 
 CASSETTES = Path(__file__).resolve().parents[3] / "cassettes" / "wonde"
 
@@ -201,8 +200,8 @@ def _ref_text(value: object) -> str | None:
     return text or None
 
 
-_ref_datetime = reference_datetime
-_ref_date = reference_date
+_ref_datetime = read_datetime  # dates are read as the parser reads them (test_parse.py)
+_ref_date = parse_date
 
 
 def _ref_payload(value: object) -> object:

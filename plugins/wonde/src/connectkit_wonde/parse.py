@@ -78,6 +78,12 @@ def parse_datetime(value: Any) -> datetime | None:
                     pass
                 else:
                     return _remember(_UTC_SEEN, raw, found)
+    return read_datetime(value)
+
+
+def read_datetime(value: Any) -> datetime | None:
+    """:func:`parse_datetime` without its UTC fast path and cache: the general reading
+    they must agree with (``tests/test_parse.py`` checks they do)."""
     if value is None or value == "":
         return None
     zone: Any = UTC
@@ -120,8 +126,14 @@ def parse_date(value: Any) -> date | None:
         raise ValueError(f"not a date: {raw!r}")
     found = _DATES_SEEN.get(raw)
     if found is None:
-        found = _remember(_DATES_SEEN, raw, date.fromisoformat(raw[:10]))
+        found = _remember(_DATES_SEEN, raw, read_date(raw))
     return found
+
+
+def read_date(raw: str) -> date:
+    """The calendar date a Wonde date string (at least ten characters) starts with,
+    uncached; ValueError if it does not start with one."""
+    return date.fromisoformat(raw[:10])
 
 
 def relation(value: Any) -> Any:
