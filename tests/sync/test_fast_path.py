@@ -106,14 +106,18 @@ def test_a_mapping_change_clears_the_digests(world) -> None:
     assert set(_hashes(world).values()) == {None}
 
 
-def test_an_edited_record_is_checked_in_full_once_then_fast_again(sync_engine, tmp_path) -> None:
-    world = build_world(sync_engine, tmp_path / "state")
-    world.add(Role.STUDENT, 6)
+def first_sync_with_an_edit(world: World, students: int) -> None:
+    """A first sync of ``students`` in which S000001 (no surname) is fixed by an edit."""
+    world.add(Role.STUDENT, students)
     world.fake.update_person(Role.STUDENT, "S000001", last_name="")
     service.start_run(world.rt, NAME)
     with world.engine.begin() as conn:
         review.edit(conn, NAME, "S000001", {"last_name": "Fixed"}, actor="test")
     service.confirm(world.rt, NAME)
+
+
+def test_an_edited_record_is_checked_in_full_once_then_fast_again(world: World) -> None:
+    first_sync_with_an_edit(world, students=6)
     assert _hashes(world)["S000001"] is None  # an admin's edit: not vouched for by a digest
     world.clock.advance(hours=1)
     service.plan(world.rt, NAME, full=True)

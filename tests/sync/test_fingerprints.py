@@ -13,7 +13,7 @@ from connectkit import integrations as lifecycle
 from connectkit.context import ConnectorContext
 from connectkit.errors import ConnectorError
 from connectkit.models import Capabilities, PeoplePage, Role
-from connectkit.sync import importer, review, service
+from connectkit.sync import importer, service
 from connectkit.sync.fingerprint import fingerprint_digest, run_salt
 from connectkit.sync.mapper import compile_mapping
 from connectkit.sync.stage import Stager
@@ -21,7 +21,7 @@ from connectkit.sync.validate import Validator
 from connectkit.testing.fake import ALL_CAPABILITIES, fingerprint
 
 from .conftest import NAME, World, build_world
-from .test_fast_path import _hashes, _staged_ids
+from .test_fast_path import _hashes, _staged_ids, first_sync_with_an_edit
 from .test_ongoing import first_sync, nonzero
 
 
@@ -68,16 +68,8 @@ def test_unchanged_records_are_left_out_before_mapping(world: World) -> None:
     assert all(p.fingerprint for page in pages for p in page.people)
 
 
-def test_no_vouching_for_skipped_deactivated_or_edited_records(
-    sync_engine: Any, tmp_path: Any
-) -> None:
-    world = build_world(sync_engine, tmp_path / "state")
-    world.add(Role.STUDENT, 8)
-    world.fake.update_person(Role.STUDENT, "S000001", last_name="")
-    service.start_run(world.rt, NAME)
-    with world.engine.begin() as conn:
-        review.edit(conn, NAME, "S000001", {"last_name": "Fixed"}, actor="test")
-    service.confirm(world.rt, NAME)
+def test_no_vouching_for_deactivated_or_edited_records(world: World) -> None:
+    first_sync_with_an_edit(world, students=8)
     world.clock.advance(hours=1)
     world.fake.remove_person(Role.STUDENT, "S000002")
     service.start_run(world.rt, NAME, kind="reconcile")  # S000002 deactivated
