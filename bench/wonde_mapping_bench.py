@@ -10,6 +10,14 @@ times, with the garbage collector disabled and enabled, in two modes:
 * ``pages``: each page decoded just before it is mapped (decoding not timed) and its results
   dropped after it, as the connector does.
 
+Then the import worker child's per-record stages, page by page (``child_*``), with the
+collector tuned as a run tunes it (``connectkit.sync.gc_tuning``; the forked child inherits
+it): decode the page, ``fingerprint`` every record (with the not-permitted paths every Wonde
+pass has, ``scopes.ALWAYS``), ``map_person`` it with that fingerprint,
+``PopulationMap.apply`` the sync benchmark's mapping to it, pickle the mapped page; each
+stage timed on its own (freeing the previous page's objects falls in the stage that
+replaces them, as in the child).
+
 Figures are medians of the repeats, in µs per record.
 
 Run: ``.venv/bin/python bench/wonde_mapping_bench.py [--people 10000] [--repeat 7] [--json]``.
@@ -19,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import pickle
 import statistics
 import sys
 import time
@@ -32,7 +41,7 @@ import orjson
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _common import emit, machine
-from sync_bench import Trust, page_bytes, valid_mobile_prefixes
+from sync_bench import Trust, _mapping, page_bytes, valid_mobile_prefixes
 
 
 class _DistinctStamps(Trust):
@@ -88,6 +97,44 @@ def pass_pages(source: Sequence[tuple[bytes, Any]]) -> float:
     return elapsed
 
 
+CHILD_STAGES = ("decode", "fingerprint", "map_person", "apply", "pickle")
+
+
+def pass_child(source: Sequence[tuple[bytes, Any]]) -> list[float]:
+    """Seconds spent in each of :data:`CHILD_STAGES` over every page, as the child runs them."""
+    from connectkit.sync.mapper import compile_mapping
+    from connectkit_wonde.mapping import fingerprint, map_person
+    from connectkit_wonde.scopes import ALWAYS
+
+    populations = compile_mapping(_mapping())
+    denied = frozenset(ALWAYS)
+    clock = time.perf_counter
+    spent = [0.0] * len(CHILD_STAGES)
+    rows: list[Any] = []
+    people: list[Any] = []
+    mapped: list[Any] = []
+    for page, role in source:
+        start = clock()
+        rows = orjson.loads(page)["data"]
+        decoded = clock()
+        prints = [fingerprint(raw, role, denied) for raw in rows]
+        printed = clock()
+        pairs = zip(rows, prints, strict=True)
+        people = [map_person(raw, role, denied, print_) for raw, print_ in pairs]
+        built = clock()
+        population = populations[role]
+        mapped = [population.apply(person) for person in people if person is not None]
+        applied = clock()
+        pickle.dumps(mapped, protocol=pickle.HIGHEST_PROTOCOL)
+        done = clock()
+        for i, lap in enumerate(
+            (decoded - start, printed - decoded, built - printed, applied - built, done - applied)
+        ):
+            spent[i] += lap
+    del rows, people, mapped
+    return spent
+
+
 def timed(one_pass: Any, source: Sequence[tuple[bytes, Any]], *, gc_on: bool) -> float:
     """``one_pass(source)`` with the collector enabled or disabled."""
     gc.collect()
@@ -118,6 +165,16 @@ def measure(
             runs = [timed(one_pass, source, gc_on=gc_on) / people * 1e6 for _ in range(repeat)]
             figures[f"{mode}_{label}_us_per_record"] = round(statistics.median(runs), 2)
             figures[f"{mode}_{label}_runs_us"] = [round(r, 2) for r in runs]
+    from connectkit.sync.gc_tuning import streaming_gc
+
+    with streaming_gc():
+        child = [pass_child(source) for _ in range(repeat)]
+    for i, stage in enumerate(CHILD_STAGES):
+        runs = [spent[i] / people * 1e6 for spent in child]
+        figures[f"child_{stage}_us_per_record"] = round(statistics.median(runs), 2)
+    totals = [sum(spent) / people * 1e6 for spent in child]
+    figures["child_total_us_per_record"] = round(statistics.median(totals), 2)
+    figures["child_total_runs_us"] = [round(r, 2) for r in totals]
     figures["machine"] = machine()
     return figures
 

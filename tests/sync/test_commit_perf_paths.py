@@ -214,3 +214,27 @@ def test_updated_and_deactivated_users_store_time_as_sqlalchemy_does(world: Worl
         raw = dict(conn.exec_driver_sql("SELECT mis_id, updated_at FROM users").all())
     assert {raw[m] for m in (UPDATED, REMOVED[0], "N1")} == {expected}
     assert only([ln for ln in world.lines(run_id) if ln["mis_id"] == "N1"])["outcome"] == "ok"
+
+
+def test_match_keys_carried_from_staging_equal_the_keys_of_what_commit_wrote(
+    world: World,
+) -> None:
+    from connectkit.sync.keys import user_keys
+
+    world.add(Role.STUDENT, 12)
+    world.add(Role.STAFF, 4)
+    first = service.start_run(world.rt, NAME)
+    lines = world.lines(first.run_id)
+    creates = [ln for ln in lines if ln["action"] == "create"]
+    assert len(creates) >= 12
+    assert all(ln["detail"]["keys"] for ln in creates)  # staging's keys, carried
+    service.confirm(world.rt, NAME)
+    world.clock.advance(hours=1)
+    world.fake.update_person(Role.STUDENT, "S000003", last_name="Ångström ")
+    again = service.start_run(world.rt, NAME)  # an update: keys computed at commit
+    assert again.counts["updated"] == 1
+    for u in world.users_raw():
+        fields = {"first_name": u["first_name"], "last_name": u["last_name"],
+                  "email": u["email"], "phone": u["phone"]}  # fmt: skip
+        stored = {k: u[k] for k in ("name_key", "email_key", "phone_key")}
+        assert stored == user_keys(fields), u["mis_id"]

@@ -131,8 +131,9 @@ def test_an_edited_record_is_checked_in_full_once_then_fast_again(world: World) 
     assert _staged_ids(world) == set()
 
 
-def _scenario(world: World) -> list[dict[str, int]]:
-    """First sync, then a run after each kind of change; the counts of every run."""
+def _scenario(world: World) -> list[Any]:
+    """First sync, then a run after each kind of change; the counts of every run and
+    the error list after it."""
     world.add(Role.STUDENT, 14)
     world.add(Role.STAFF, 5)
     out = []
@@ -154,6 +155,7 @@ def _scenario(world: World) -> list[dict[str, int]]:
             if res.status == "on_hold":
                 res = service.approve(world.rt, NAME)
             out.append(nonzero(res.counts))
+            out.append([(r["mis_id"], r["issues"]) for r in world.staged("error")])
             _assert_counts_equal_lines(world, res.run_id, res.counts)
     return out
 

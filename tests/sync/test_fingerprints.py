@@ -16,7 +16,7 @@ from connectkit.models import Capabilities, PeoplePage, Role
 from connectkit.sync import importer, service
 from connectkit.sync.fingerprint import fingerprint_digest, run_salt
 from connectkit.sync.mapper import compile_mapping
-from connectkit.sync.stage import Stager
+from connectkit.sync.stage import Stager, digests_held
 from connectkit.sync.validate import Validator
 from connectkit.testing.fake import ALL_CAPABILITIES, fingerprint
 
@@ -126,3 +126,75 @@ def test_a_record_back_to_what_its_user_holds_leaves_the_errors_list(world: Worl
     assert res.errors == 0
     assert nonzero(res.counts) == {"unchanged": 15}
     assert _staged_ids(world) == set()  # the stale error row was dropped
+
+
+def _errors(world: World) -> dict[str, tuple[int, Any]]:
+    """The error list: MIS id -> (run that staged it, its issues)."""
+    return {r["mis_id"]: (r["run_id"], r["issues"]) for r in world.staged("error")}
+
+
+def test_an_unchanged_error_row_is_kept_without_mapping_it(world: World) -> None:
+    first_sync(world)
+    world.fake.update_person(Role.STUDENT, "S000006", last_name="")
+    first = service.start_run(world.rt, NAME)
+    before = _errors(world)
+    assert set(before) == {"S000006"}
+    world.clock.advance(hours=1)
+    pages = _read(world)
+    assert "S000006" in _left_out(pages)  # vouched for: not mapped, not validated
+    again = service.start_run(world.rt, NAME, kind="reconcile")
+    assert again.errors == 1
+    assert nonzero(again.counts) == {"unchanged": 14}
+    after = _errors(world)
+    assert after["S000006"] == (again.run_id, before["S000006"][1])  # moved to this run
+    assert before["S000006"][0] == first.run_id != again.run_id
+
+
+def test_a_changed_error_record_is_validated_again(world: World) -> None:
+    first_sync(world)
+    world.fake.update_person(Role.STUDENT, "S000006", last_name="")
+    service.start_run(world.rt, NAME)
+    world.clock.advance(hours=1)
+    world.fake.update_person(Role.STUDENT, "S000006", emails={"primary": "not an email"})
+    pages = _read(world)
+    assert "S000006" in _mapped(pages)
+    service.start_run(world.rt, NAME, kind="reconcile")
+    issues = _errors(world)["S000006"][1]
+    assert {issue["field"] for issue in issues} == {"last_name", "email"}
+
+
+def test_without_the_capability_an_unchanged_error_row_is_kept_by_its_mapped_digest(
+    sync_engine: Any, tmp_path: Any
+) -> None:
+    plain = Capabilities(**(ALL_CAPABILITIES.model_dump() | {"fingerprints": False}))
+    world = build_world(sync_engine, tmp_path / "state", capabilities=plain)
+    first_sync(world)
+    world.fake.update_person(Role.STUDENT, "S000006", last_name="")
+    service.start_run(world.rt, NAME)
+    stager = replace(_stager(world), by_fingerprint=False)
+    people = list(world.fake.people[Role.STUDENT].values())
+    with world.engine.connect() as conn:
+        page = stager.map_page(conn, Role.STUDENT, people)
+    assert page.kept == ["S000006"]
+    assert "S000006" not in {record.mis_id for record, _digest in page.fresh}
+    assert page.imported == 12
+
+
+def _held(world: World, run_id: int = 0) -> bool:
+    with world.engine.connect() as conn:
+        return digests_held(conn, world.integration_id, run_id)
+
+
+def test_digests_are_held_once_a_sync_left_errors(world: World) -> None:
+    world.add(Role.STUDENT, 3)
+    world.fake.update_person(Role.STUDENT, "S000001", last_name="")
+    assert not _held(world)  # a first sync: nothing to vouch for or keep
+    first = service.start_run(world.rt, NAME)
+    assert _held(world)  # its error row, seen from another run
+    assert not _held(world, first.run_id)  # a run's own rows are not earlier ones
+
+
+def test_digests_are_held_once_a_sync_committed(world: World) -> None:
+    first_sync(world)
+    assert world.staged("error") == []
+    assert _held(world)  # the users hold their digests

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from connectkit.models import Role
 from connectkit_wonde import people
-from connectkit_wonde.mapping import fingerprint
+from connectkit_wonde.mapping import MAPPING_REVISION, fingerprint
 
 RAW: dict[str, Any] = {
     "id": "A1",
@@ -19,19 +22,34 @@ RAW: dict[str, Any] = {
 }
 
 
-def test_fingerprint_ignores_key_order_and_sees_every_change() -> None:
-    reordered = dict(reversed(list(RAW.items())))
-    assert fingerprint(reordered, Role.STUDENT) == fingerprint(RAW, Role.STUDENT)
+def test_fingerprint_is_stable_and_sees_every_change() -> None:
     base = fingerprint(RAW, Role.STUDENT)
+    assert fingerprint(dict(RAW), Role.STUDENT) == base  # equal input, equal fingerprint
+    assert fingerprint(RAW, Role.STUDENT, ["b", "a"]) == fingerprint(RAW, Role.STUDENT, "ab")
     changed = {**RAW, "contact_details": {"data": {"emails": {"primary": "z@x.org"}}}}
     variants = [
         fingerprint(changed, Role.STUDENT),
         fingerprint({**RAW, "middle_names": None}, Role.STUDENT),  # a new key, even null
         fingerprint(RAW, Role.STAFF),
         fingerprint(RAW, Role.STUDENT, ["contact_details.emails"]),
+        fingerprint(dict(reversed(list(RAW.items()))), Role.STUDENT),  # see below
     ]
     assert base not in variants
     assert len(set(variants)) == len(variants)
+
+
+def test_fingerprint_bytes_are_pinned_to_the_mapping_revision() -> None:
+    """The digest of revision 2: the raw record in its own key order (so the same record
+    with its keys reordered is "changed" once: safe, and cheaper than sorting every
+    record's keys), the role, the sorted not-permitted paths. A change to these bytes must
+    bump MAPPING_REVISION (and this pin), or every stored fingerprint would silently mean
+    something else."""
+    assert MAPPING_REVISION == "2"
+    assert fingerprint(RAW, Role.STUDENT) == "a1445b9408d7f46141bb898c38873af2"
+    assert fingerprint(RAW, Role.STAFF, ["b", "a"]) == "a927811bf5029d0d6a1618a8dafd7330"
+    source = orjson.dumps(["2", "staff", ["a", "b"], RAW])
+    expected = hashlib.blake2b(source, digest_size=16).hexdigest()
+    assert fingerprint(RAW, Role.STAFF, iter(["b", "a"])) == expected
 
 
 def _rows() -> list[dict[str, Any]]:

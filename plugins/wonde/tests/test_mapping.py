@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import json
 import logging
+import pickle
 from collections.abc import Iterable, Mapping
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -12,8 +13,10 @@ from typing import Any
 
 import pytest
 import yaml
+from pydantic import ValidationError
 
 from connectkit.models import GroupKind, GroupMembership, MISPerson, Role
+from connectkit_wonde import mapping
 from connectkit_wonde.emulator.data import School
 from connectkit_wonde.mapping import (
     deletion_role,
@@ -188,9 +191,10 @@ def test_attendance_codes() -> None:
 # --- map_person against an independent, plain reference mapping ---------------------------
 #
 # The reference below restates the mapping contract in the most direct way (no caches, no
-# fast paths, no shared objects). map_person must give the very same model for every record:
-# the same model_dump(), the same fields set and the same repr (which shows value types,
-# time zones and enum members), on a first call and on a second one (caches warm).
+# fast paths, no shared objects) and builds the model by validation. map_person must give
+# the very same model for every record: the same values of the very same types (down to the
+# keys and values of its mappings), the same fields set, the same repr, dumps and pickle, on
+# a first call and on a second one (caches warm), with and without a fingerprint.
 
 
 def _ref_text(value: object) -> str | None:
@@ -257,7 +261,10 @@ def _ref_groups(extras: dict[str, Any], role: Role) -> tuple[GroupMembership, ..
 
 
 def reference_person(
-    raw: Mapping[str, Any], role: Role, not_permitted: Iterable[str] = ()
+    raw: Mapping[str, Any],
+    role: Role,
+    not_permitted: Iterable[str] = (),
+    fingerprint: str | None = None,
 ) -> MISPerson | None:
     record_id = _ref_text(raw.get("id"))
     if record_id is None:
@@ -281,6 +288,7 @@ def reference_person(
     if invalid:
         extras["_invalid"] = invalid
     forename, surname = _ref_text(raw.get("forename")), _ref_text(raw.get("surname"))
+    printed = {} if fingerprint is None else {"fingerprint": fingerprint}
     return MISPerson(
         mis_id=record_id,
         role=role,
@@ -298,6 +306,7 @@ def reference_person(
         photo_hash=_ref_text(photo.get("hash")) if isinstance(photo, dict) else None,
         updated_at=values["updated_at"],
         extras=extras,
+        **printed,
     )
 
 
@@ -396,6 +405,8 @@ def _edge_people() -> list[tuple[dict[str, Any], Role]]:
         {"id": "  A9  "},
         {"id": 123},
         {"extended_details": {"data": {"sen_status": None}}, "restored_at": None},
+        {"gender": {"data": {"data": None}}, "year": {"data": {"data": None}}},
+        {"gender": {"data": {"data": "F"}}, "groups": {"data": {"data": None}}},
         {"classes": {"data": []}, "some_list": [{"data": 1}]},
     ]
     found = [({**base, **shape}, Role.STUDENT) for shape in shapes]
@@ -421,15 +432,36 @@ NOT_PERMITTED: tuple[frozenset[str], ...] = (
 )
 
 
-def _same(new: MISPerson | None, ref: MISPerson | None) -> None:
+def _types(value: object) -> object:
+    """The type of ``value`` and, inside dicts, lists and tuples, of every key and item."""
+    if isinstance(value, dict):
+        return dict, [(_types(k), _types(v)) for k, v in value.items()]
+    if isinstance(value, list | tuple):
+        return type(value), [_types(item) for item in value]
+    return type(value)
+
+
+def _same(new: MISPerson | None, ref: MISPerson | None, *, pickles: bool = False) -> None:
+    """``new`` is ``ref`` in every respect but identity (None when ``ref`` is); with
+    ``pickles``, down to the pickle's bytes (which also show which values are one object)."""
     if ref is None:
         assert new is None
         return
     assert new is not None
+    assert type(new) is MISPerson
+    assert new == ref
+    assert list(new.__dict__) == list(ref.__dict__)
+    assert _types(new.__dict__) == _types(ref.__dict__)
     assert new.model_dump() == ref.model_dump()
     assert new.model_fields_set == ref.model_fields_set
+    assert type(new.model_fields_set) is type(ref.model_fields_set)
+    assert (new.__pydantic_extra__, new.__pydantic_private__) == (None, None)
+    assert (ref.__pydantic_extra__, ref.__pydantic_private__) == (None, None)
     assert repr(new) == repr(ref)
     assert new.model_dump_json() == ref.model_dump_json()
+    assert pickle.loads(pickle.dumps(new)) == ref
+    if pickles:
+        assert pickle.dumps(new) == pickle.dumps(ref)
 
 
 @pytest.mark.parametrize(
@@ -438,13 +470,106 @@ def _same(new: MISPerson | None, ref: MISPerson | None) -> None:
 def test_map_person_equals_the_reference_mapping(source: Any) -> None:
     people = source()
     assert len(people) >= 20
-    for raw, role in people:
-        for denied in NOT_PERMITTED:
+    for n, (raw, role) in enumerate(people):
+        for denied, print_ in zip(NOT_PERMITTED, PRINTS[n % 2 :], strict=False):
             before = copy.deepcopy(raw)
-            ref = reference_person(raw, role, denied)
-            _same(map_person(raw, role, denied), ref)
-            _same(map_person(raw, role, iter(sorted(denied))), ref)  # any iterable, warm caches
+            ref = reference_person(raw, role, denied, print_)
+            _same(map_person(raw, role, denied, print_), ref)
+            # any iterable, warm caches
+            _same(map_person(raw, role, iter(sorted(denied)), print_), ref)
             assert raw == before  # the input is never changed
+
+
+PRINTS = (None, "0" * 32, None, "f" * 128, None)
+"""Fingerprints given with the NOT_PERMITTED sets (shifted by one every other record)."""
+
+
+def test_typed_people_equal_validated_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where map_person builds the model without validation, validating the same values
+    gives the very same model: every test record, each way it is mapped."""
+    assert mapping._TYPED_PERSON  # the fast path is on (else this test proves nothing)
+    typed = mapping._typed_person
+    built: list[MISPerson] = []
+
+    def checked(fields: dict[str, Any], fields_set: tuple[str, ...]) -> MISPerson:
+        assert list(fields) == list(MISPerson.model_fields)
+        left_out = set(fields) - set(fields_set)
+        assert not left_out or (left_out == {"fingerprint"} and fields["fingerprint"] is None)
+        given = {k: v for k, v in fields.items() if k in fields_set}
+        before = copy.deepcopy(given)
+        validated = MISPerson.model_validate(given)
+        assert given == before
+        person = typed(fields, fields_set)
+        _same(person, validated, pickles=True)
+        for name in ("mis_id", "role", "date_of_birth", "updated_at", "fingerprint"):
+            assert getattr(person, name) == getattr(validated, name)
+        built.append(person)
+        return person
+
+    monkeypatch.setattr(mapping, "_typed_person", checked)
+    people = _cassette_people() + _emulator_people() + _edge_people()
+    mapped = 0
+    for n, (raw, role) in enumerate(people):
+        for denied, print_ in zip(NOT_PERMITTED, PRINTS[n % 2 :], strict=False):
+            mapped += map_person(raw, role, denied, print_) is not None
+    assert len(built) == mapped > 500  # every person took the fast path
+
+
+class _Label:
+    """A label whose ``str`` is a ``str`` subclass (validation makes it a plain str)."""
+
+    class Text(str):
+        pass
+
+    def __str__(self) -> str:
+        return self.Text("odd")
+
+
+@pytest.mark.parametrize(
+    ("raw", "role", "print_"),
+    [
+        (STUDENT, "staff", None),  # a role given as text is validated into a Role
+        (STUDENT, "student", "0" * 32),
+        ({**STUDENT, _Label.Text("sub"): 1}, Role.STUDENT, None),  # a str subclass key
+        (STUDENT, Role.STUDENT, "f" * 128),
+        (STUDENT, Role.STUDENT, b"bytes"),  # validated into text
+    ],
+)
+def test_values_validation_changes_are_validated(raw: Any, role: Any, print_: Any) -> None:
+    """Inputs whose values validation would convert take the validated way (or are
+    converted beforehand) and still equal the reference."""
+    _same(map_person(raw, role, (), print_), reference_person(raw, role, (), print_))
+    person = map_person(raw, role, (), print_)
+    assert person is not None
+    assert type(person.role) is Role
+    assert all(type(k) is str for k in (*person.extras, *person.emails))
+
+
+def test_labels_are_plain_text_as_validation_makes_them() -> None:
+    labelled = mapping._labelled({_Label(): " a@b.c ", 7: "x", "p": " "})
+    assert labelled == {"odd": "a@b.c", "7": "x"}
+    validated = MISPerson(mis_id="A1", role=Role.STAFF, emails={_Label.Text("odd"): "a@b.c"})
+    assert validated.emails == {"odd": "a@b.c"}
+    assert [type(k) for k in validated.emails] == [str]
+    assert [type(k) for k in labelled] == [str, str]
+
+
+@pytest.mark.parametrize(
+    ("raw", "print_"),
+    [
+        ({**STUDENT, 7: "a number key"}, None),
+        (STUDENT, "f" * 129),
+        (STUDENT, 5),
+    ],
+)
+def test_invalid_values_fail_as_validation_does(raw: Any, print_: Any) -> None:
+    """What validation refuses is refused with the very same error."""
+    with pytest.raises(ValidationError) as expected:
+        reference_person(raw, Role.STUDENT, (), print_)
+    with pytest.raises(ValidationError) as got:
+        map_person(raw, Role.STUDENT, (), print_)
+    assert str(got.value) == str(expected.value)
+    assert got.value.errors() == expected.value.errors()
 
 
 def test_the_reference_sees_what_the_edge_cases_are_for() -> None:

@@ -110,6 +110,8 @@ users = Table(
     Index(None, "name_key", "email_key"),
     Index(None, "name_key", "phone_key"),
     Index(None, "integration_id", "person_id"),
+    # covers the per-run count of an integration's active users by type (mass-change guard)
+    Index(None, "integration_id", "user_type_id", "active"),
 )
 
 photos = Table(
@@ -211,6 +213,11 @@ staged_records = Table(
     Column("match_key", String(16)),
     Column("record_hash", String(64), nullable=False),
     Column("source_hash", String(64)),
+    # the duplicate-match keys staging computed for a clean record (see sync/keys.py),
+    # carried to its create line; NULL when not computed or the fields were edited since
+    Column("name_key", String(400)),
+    Column("email_key", String(320)),
+    Column("phone_key", String(32)),
     UniqueConstraint("integration_id", "mis_id"),
     Index(None, "integration_id", "list"),
 )

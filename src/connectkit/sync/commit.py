@@ -227,7 +227,8 @@ def _row(integration_id: int, line: Line, targets: _Targets, stamp: Any) -> dict
     values: Mapping[str, str | None] = line["detail"]["values"]
     row: dict[str, Any] = {k: values[k] for k in _COLUMNS if k in values}
     row |= targets.ids(values)
-    keys = user_keys(values)  # reads first_name, last_name, email, phone only
+    # staging's keys of these very values (set-based create lines), else computed here
+    keys = dict(line["detail"].get("keys") or user_keys(values))
     if "email" not in values:
         keys.pop("email_key")
     if "phone" not in values:

@@ -28,7 +28,7 @@ from connectkit.sync.mapper import compile_mapping
 from connectkit.sync.plan import Planner
 from connectkit.sync.results import RunResult, executed_counts, list_sizes
 from connectkit.sync.runtime import Runtime
-from connectkit.sync.stage import Stager
+from connectkit.sync.stage import Stager, digests_held
 from connectkit.sync.validate import Validator
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,8 @@ def _import(
 ) -> None:
     connector = rt.hooks.connector(row.connector)
     region = str(row.settings.get("phone_region") or "GB")
+    with rt.engine.connect() as conn:
+        held = digests_held(conn, row.id, run.id)
     stager = Stager(
         integration_id=row.id,
         integration=row.name,
@@ -73,6 +75,7 @@ def _import(
         salt=run_salt(row.mapping, region, _site(row)) if rt.skip_unchanged else b"",
         by_fingerprint=connector.info.capabilities.fingerprints
         and not rt.hooks.has_record_adjusters(),
+        held=held,
     )
     run_import(rt, run, connector, rt.env.context_for(row), stager, progress)
     _save(rt, run.id, phase="plan")

@@ -12,7 +12,8 @@ stay busy). Resuming, counting and the run log are therefore the same in both mo
 
 The child is forked (plugins, the connector context and any test transport are
 inherited, nothing is pickled but the mapped pages). Pages travel through a pipe whose
-buffer (64 KiB) bounds how far ahead the child gets, so memory stays flat; pages that
+buffer (:data:`PIPE_BYTES` where Linux allows, else 64 KiB) bounds how far ahead the
+child gets, so memory stays flat while the child rarely waits for the writer; pages that
 are ready together (the parent is the slower side) are written in one transaction with
 one checkpoint, up to ``Runtime.import_group`` of them. An exception in the child is
 re-raised in the parent (as a :class:`~connectkit.errors.ConnectorError` naming it when
@@ -35,6 +36,11 @@ from collections.abc import Generator
 from multiprocessing.connection import Connection
 from typing import Any
 
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - Windows (which has no fork either)
+    fcntl = None  # type: ignore[assignment]
+
 from connectkit.errors import ConnectorError
 from connectkit.sync.people_read import PeopleRead
 from connectkit.sync.stage import MappedPage
@@ -42,6 +48,12 @@ from connectkit.sync.stage import MappedPage
 log = logging.getLogger(__name__)
 
 _PAGE, _END, _FAILED = "page", "end", "failed"
+GATHER_SECONDS = 0.02
+"""How long a writer that is ahead of the child waits for one more page before it
+writes the group it has (a transaction and its checkpoint cost about as much as the
+rows of a page of unchanged records)."""
+PIPE_BYTES = 1 << 20
+"""The pipe buffer asked for: about ten pickled pages of 200 staged records."""
 _FORK_WITH_THREADS = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 
@@ -51,11 +63,14 @@ Ready = list[tuple[MappedPage, str | None]]
 
 def worker_pages(engine: Any, read: PeopleRead, group: int = 10) -> Generator[Ready, None, None]:
     """The mapped pages of ``read``, fetched and mapped by a forked child process.
-    Yields the pages that are ready, at least one and at most ``group``: when this
-    process is the slower one it writes several in one transaction. Pages received
-    before a failure are yielded before it is raised."""
+    Yields groups of at least one and at most ``group`` pages, to be written in one
+    transaction each: the pages that are ready and, when this process found itself
+    waiting for the child after its last write, those that follow within
+    :data:`GATHER_SECONDS` of each other. Pages received before a failure are yielded
+    before it is raised."""
     mp = multiprocessing.get_context("fork")
     receiver, sender = mp.Pipe(duplex=False)
+    _widen(sender)
     child = mp.Process(
         target=_read,
         args=(sender, os.getpid(), engine, read),
@@ -70,12 +85,15 @@ def worker_pages(engine: Any, read: PeopleRead, group: int = 10) -> Generator[Re
         child.start()
     sender.close()
     batch: Ready = []
+    ahead = False  # this process is the faster side: worth waiting for fuller groups
     try:
         for page in _received(receiver, child):
             batch.append(page)
-            if len(batch) >= group or not receiver.poll():
-                yield batch
-                batch = []
+            if len(batch) < group and _more(receiver, ahead):
+                continue
+            yield batch
+            batch = []
+            ahead = not receiver.poll()
         if batch:
             yield batch
     except Exception:
@@ -87,6 +105,21 @@ def worker_pages(engine: Any, read: PeopleRead, group: int = 10) -> Generator[Re
         if child.is_alive():
             child.terminate()
         child.join()
+
+
+def _more(receiver: Connection, wait: bool) -> bool:
+    """True when another page is ready (or, with ``wait``, arrives within
+    :data:`GATHER_SECONDS`)."""
+    return receiver.poll(GATHER_SECONDS if wait else 0)
+
+
+def _widen(pipe: Connection) -> None:
+    """Grow the pipe's buffer to :data:`PIPE_BYTES` (Linux; elsewhere, or above the
+    system's limit, it stays as it is)."""
+    resize = getattr(fcntl, "F_SETPIPE_SZ", None) if fcntl is not None else None
+    if resize is not None:
+        with contextlib.suppress(OSError):
+            fcntl.fcntl(pipe.fileno(), resize, PIPE_BYTES)
 
 
 def _received(

@@ -13,7 +13,8 @@ attribute resolves inside ``MISPerson.extras`` (``contact_details.emails.primary
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -45,6 +46,23 @@ class Mapped:
     """The connector's fingerprint of the record's source (``MISPerson.fingerprint``)."""
 
 
+_MAPPED_FIELDS = ("mis_id", "role", "person_id", "mis_code", "fields", "user_types", "groups",
+                  "fingerprint")  # fmt: skip
+"""The fields :meth:`PopulationMap.apply` sets, in order: it builds each Mapped as
+``Mapped(**values)`` would (the same ``__dict__``, so the same equality, hash, repr and
+pickle) without the frozen dataclass's ``__init__``, which sets each field through
+``object.__setattr__`` (called by keyword, it cost a third of ``apply``). Checked at
+import: a new field or a ``__post_init__`` fails loudly rather than building incomplete
+records."""
+if (
+    tuple(field.name for field in dataclasses.fields(Mapped)) != _MAPPED_FIELDS
+    or hasattr(Mapped, "__post_init__")
+):  # fmt: skip
+    raise RuntimeError("Mapped changed: update PopulationMap.apply and _MAPPED_FIELDS")
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
 class PopulationMap:
     """The compiled mapping of one population (role)."""
 
@@ -58,8 +76,8 @@ class PopulationMap:
             if target in DIRECTORY_FIELDS
         }
         self.groups: dict[str, str] = dict(section.get("groups") or {})
-        self._getters: tuple[tuple[str, Callable[[MISPerson], Any]], ...] = tuple(
-            (target, _getter(path)) for target, path in self.fields.items()
+        self._paths: tuple[tuple[str, str, tuple[str, ...]], ...] = tuple(
+            (target, *_start(path)) for target, path in self.fields.items()
         )
         self._blank: dict[str, str | None] = dict.fromkeys(DIRECTORY_FIELDS)
 
@@ -71,24 +89,41 @@ class PopulationMap:
     def apply(self, person: MISPerson) -> Mapped:
         """Map ``person``; never raises (bad values are the validator's to judge)."""
         fields = self._blank.copy()
-        for target, get in self._getters:
-            fields[target] = _text(get(person))
+        for target, head, rest in self._paths:  # resolve(person, path), inlined
+            value = getattr(person, head)
+            for segment in rest:
+                if type(value) is not dict and not isinstance(value, Mapping):
+                    value = None
+                    break
+                value = value.get(segment)
+            if type(value) is str:  # _text(value), inlined for text
+                fields[target] = value if value.strip() else None
+            else:
+                fields[target] = _text(value)
         groups = self.groups
-        matched = [g.group_id for g in person.groups if g.group_id in groups]
-        types = (
-            (groups[matched[0]],) if len(matched) == 1
-            else tuple(sorted({groups[g] for g in matched}))
-        )  # fmt: skip
-        return Mapped(
-            mis_id=person.mis_id,
-            role=self.role,
-            person_id=person.person_id,
-            mis_code=person.mis_code,
-            fields=fields,
-            user_types=types,
-            groups=tuple(sorted(matched)),
-            fingerprint=person.fingerprint,
+        matched = [i for g in person.groups if (i := g.group_id) in groups]
+        if len(matched) < 2:  # nothing to sort: the same tuples as the general case below
+            types: tuple[str, ...] = (groups[matched[0]],) if matched else ()
+            found = tuple(matched)
+        else:
+            types = tuple(sorted({groups[g] for g in matched}))
+            found = tuple(sorted(matched))
+        mapped: Mapped = _new_object(Mapped)  # see _MAPPED_FIELDS
+        _set_slot(
+            mapped,
+            "__dict__",
+            {
+                "mis_id": person.mis_id,
+                "role": self.role,
+                "person_id": person.person_id,
+                "mis_code": person.mis_code,
+                "fields": fields,
+                "user_types": types,
+                "groups": found,
+                "fingerprint": person.fingerprint,
+            },
         )
+        return mapped
 
 
 def compile_mapping(mapping: Mapping[str, Any]) -> dict[Role, PopulationMap]:
@@ -96,31 +131,12 @@ def compile_mapping(mapping: Mapping[str, Any]) -> dict[Role, PopulationMap]:
     return {role: PopulationMap(role, mapping.get(key)) for role, key in POPULATION.items()}
 
 
-def _getter(path: tuple[str, ...]) -> Callable[[MISPerson], Any]:
-    """A resolver for ``path`` built once per mapping: the same answers as
-    :func:`resolve`, without re-deciding per record where the path starts."""
-    head, rest = path[0], path[1:]
-    if head not in _ATTRIBUTES:
-        head, rest = "extras", path
-    if not rest:
-        return lambda person: getattr(person, head)
-    if len(rest) == 1:
-        key = rest[0]
-
-        def one(person: MISPerson) -> Any:
-            value = getattr(person, head)
-            return value.get(key) if isinstance(value, Mapping) else None
-
-        return one
-    return lambda person: _walk(getattr(person, head), rest)
-
-
-def _walk(value: Any, rest: tuple[str, ...]) -> Any:
-    for segment in rest:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(segment)
-    return value
+def _start(path: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    """Where :func:`resolve` starts ``path``: (the MISPerson attribute, the keys after it),
+    decided once per mapping rather than per record."""
+    if path[0] in _ATTRIBUTES:
+        return path[0], path[1:]
+    return "extras", path
 
 
 def resolve(person: MISPerson, path: tuple[str, ...]) -> Any:

@@ -119,6 +119,13 @@ def email_key(email: str | None) -> str | None:
     """The case-insensitive comparison key of an email address (``None`` if blank)."""
     if email is None:
         return None
+    if email.isascii():
+        # ASCII: text_key is lower() with whitespace runs collapsed, so the squeeze is
+        # lower() with all whitespace removed (already a fixed point). Only a Punycode
+        # label needs the general path.
+        folded = "".join(email.lower().split())
+        if "xn--" not in folded:
+            return folded or None
     return _email_key(email)
 
 
@@ -152,4 +159,6 @@ def phone_key(e164: str | None, region: str | None = None) -> str | None:
     """
     if e164 is None:
         return None
+    if _E164.fullmatch(e164):
+        return e164  # no surrounding space to strip: its own key, as in _phone_key
     return _phone_key(e164, region)

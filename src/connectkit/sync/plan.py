@@ -70,6 +70,7 @@ class Planner:
             )
         self._unchanged_lines(conn)
         self._plain_creates(conn)
+        self._skip_lines(conn)
         self._write(conn, self._record_lines(conn))
         removals = self._absent(conn) if self.full else self._deleted(conn, deletions)
         self._write(conn, removals)
@@ -98,10 +99,20 @@ class Planner:
         if written:
             self.counts[A.CREATE] = self.counts.get(A.CREATE, 0) + written
 
+    def _skip_lines(self, conn: sa.Connection) -> None:
+        """One ``skip`` line per skipped staged row the run plans (ready ones, and the
+        others staged by this run), set-based."""
+        if not self.set_based:
+            return
+        sql = bulk.driver_sql(conn, _SKIP_LINES)
+        done = conn.exec_driver_sql(sql, (self.run_id, self.integration_id, self.run_id))
+        if done.rowcount:
+            self.counts[A.SKIP] = self.counts.get(A.SKIP, 0) + done.rowcount
+
     def _record_lines(self, conn: sa.Connection) -> Iterator[dict[str, Any]]:
         """Lines of the staged rows the set-based statements did not plan."""
         last = 0
-        planned_already = PLAIN_CREATE if self.set_based else "1 = 0"
+        planned_already = f"({PLAIN_CREATE}) OR k.mis_id IS NOT NULL" if self.set_based else "1 = 0"
         sql = sa.text(_STAGED_CHUNK.format(plain_create=planned_already))
         while True:
             params = {"integration": self.integration_id, "after": last, "run": self.run_id,
@@ -196,6 +207,7 @@ class Planner:
             "values": dict(values),
             "hash": row["record_hash"],
             "source": row["source_hash"],
+            "keys": _carried_keys(row),
         }
         if current is not None:
             detail["diff"] = {
@@ -320,6 +332,15 @@ class Planner:
         bulk.execute_many(conn, sql, batch)
 
 
+def _carried_keys(row: Mapping[str, Any]) -> dict[str, str | None] | None:
+    """The match keys staging computed for the staged row's fields (None if it did not):
+    commit writes them instead of computing them again."""
+    if row["name_key"] is None:
+        return None
+    return {"name_key": row["name_key"], "email_key": row["email_key"],
+            "phone_key": row["phone_key"]}  # fmt: skip
+
+
 def _decoded(value: Any) -> dict[str, Any]:
     """A JSON column read as text (SQLite) or already parsed (psycopg); decoded only for
     records that are not unchanged, with orjson."""
@@ -332,7 +353,7 @@ def _decoded(value: Any) -> dict[str, Any]:
 
 _STAGED_CHUNK = """
 SELECT s.id, s.mis_id, s.role, s.list, s.fields, s.record_hash, s.source_hash,
-       s.match_user_id,
+       s.match_user_id, s.name_key, s.email_key, s.phone_key,
        s.person_id, k.mis_id AS skipped, u.id AS linked_id, u.active AS linked_active,
        u.record_hash AS linked_hash, u.first_name AS cur_first_name,
        u.last_name AS cur_last_name, u.email AS cur_email, u.phone AS cur_phone,
@@ -363,6 +384,16 @@ WHERE NOT EXISTS (SELECT 1 FROM staged_records AS s
                   WHERE s.integration_id = {p} AND s.mis_id = f.mis_id AND s.run_id = f.run_id)
   AND f.run_id = {p}
 ORDER BY f.mis_id
+"""
+
+
+_SKIP_LINES = """
+INSERT INTO run_log (run_id, mis_id, user_id, action, outcome, detail)
+SELECT {p}, s.mis_id, NULL, 'skip', 'planned', NULL
+FROM staged_records AS s
+JOIN skips AS k ON k.integration_id = s.integration_id AND k.mis_id = s.mis_id
+WHERE s.integration_id = {p} AND (s.list = 'ready' OR s.run_id = {p})
+ORDER BY s.id
 """
 
 
@@ -414,10 +445,18 @@ def _chunked(conn: sa.Connection, query: sa.Select[Any]) -> Iterator[sa.RowMappi
 
 
 def _linked_by_type(conn: sa.Connection, integration_id: int) -> dict[str, int]:
-    query = (
-        sa.select(user_types.c.name, sa.func.count())
-        .select_from(users.outerjoin(user_types, user_types.c.id == users.c.user_type_id))
+    """The integration's active users per user type name: counted from the covering
+    ``(integration_id, user_type_id, active)`` index, then named."""
+    counts = (
+        sa.select(users.c.user_type_id, sa.func.count().label("n"))
         .where(users.c.integration_id == integration_id, users.c.active.is_(True))
-        .group_by(user_types.c.name)
+        .group_by(users.c.user_type_id)
+        .subquery()
     )
-    return {name or "(none)": int(n) for name, n in conn.execute(query)}
+    query = sa.select(user_types.c.name, counts.c.n).select_from(
+        counts.outerjoin(user_types, user_types.c.id == counts.c.user_type_id)
+    )
+    found: dict[str, int] = {}
+    for name, n in conn.execute(query):
+        found[name or "(none)"] = found.get(name or "(none)", 0) + int(n)
+    return found

@@ -11,9 +11,11 @@ whose own record this run did not see (a re-enrolment, planned as a move). The
 planner plans these rows here and excludes them from its chunk query, so every staged
 row is still planned exactly once.
 
-A line's ``detail`` is the same JSON the Python planner writes: ``role``, ``values``
+A line's ``detail`` is the JSON the Python planner writes: ``role``, ``values``
 (first and last name; email and phone only where the role's mapping imports them;
-user type, site, area, person id, MIS code), ``hash`` and ``source``.
+user type, site, area, person id, MIS code), ``hash`` and ``source``; and ``keys``, the
+match keys staging computed for the record (null when it has none), which commit writes
+instead of computing them again.
 """
 
 from __future__ import annotations
@@ -69,9 +71,13 @@ def _detail_sql(dialect: str, population: PopulationMap | None) -> str:
         f"'mis_code', {_field(dialect, 'mis_code')}",
     ]
     values = f"{build}({', '.join(pairs)})"
+    keys = (
+        f"CASE WHEN s.name_key IS NULL THEN NULL ELSE {build}('name_key', s.name_key, "
+        "'email_key', s.email_key, 'phone_key', s.phone_key) END"
+    )
     return (
         f"{build}('role', s.role, 'values', {values}, "
-        "'hash', s.record_hash, 'source', s.source_hash)"
+        f"'hash', s.record_hash, 'source', s.source_hash, 'keys', {keys})"
     )
 
 

@@ -177,6 +177,10 @@ def check_can_confirm(conn: Connection, integration: str | int) -> None:
 # --- re-validation --------------------------------------------------------------------
 
 
+_NO_KEYS = {"name_key": None, "email_key": None, "phone_key": None}
+"""Edited fields: the match keys staging carried no longer apply (commit computes them)."""
+
+
 def _stage_hash(row: IntegrationRow, record: StagedView, fields: Mapping[str, Any]) -> str:
     """The ``record_hash`` staging gives these fields (same target values as the stager)."""
     population = compile_mapping(row.mapping)[Role(record.role)]
@@ -252,6 +256,7 @@ def _store(conn: Connection, row: IntegrationRow, record: StagedView, v: _Verdic
             match_user_id=v.match_user_id, match_key=v.match_key,
             record_hash=_stage_hash(row, record, v.fields),
             source_hash=None,  # an admin's edit: the next run re-checks this record in full
+            **_NO_KEYS,
         )
     )
 
@@ -390,7 +395,7 @@ def merge(
         update(staged_records)
         .where(staged_records.c.id == record.id)
         .values(fields=fields, list=READY, issues=None,
-                record_hash=_stage_hash(row, record, fields), source_hash=None)
+                record_hash=_stage_hash(row, record, fields), source_hash=None, **_NO_KEYS)
     )
     won = ", ".join(f"{k}={v}" for k, v in sorted(preview.winners.items()))
     record_event(conn, row.id, "review", DUPLICATE, "merged",

@@ -19,6 +19,7 @@ import sqlalchemy as sa
 
 from connectkit.errors import LeaseHeldError, StateError
 from connectkit.store.tables import integrations, seen_unchanged, sync_runs
+from connectkit.sync import bulk
 
 RUNNING = "running"
 """Being worked on, or interrupted (lease expired or released with an error)."""
@@ -189,15 +190,38 @@ def save(
 ) -> None:
     """Write run progress (checkpoint, phase ...) and renew the lease, fenced on owning
     it; LeaseHeldError (the caller's transaction must roll back) if it was taken over."""
-    done = conn.execute(
-        sa.update(sync_runs)
-        .where(sync_runs.c.id == run_id, sync_runs.c.lease_owner == worker)
-        .values(lease_expires_at=now + timedelta(seconds=lease_seconds), **values)
-    )
+    expires = now + timedelta(seconds=lease_seconds)
+    if values.keys() <= {"checkpoint"}:  # the per-page save: straight to the driver
+        done = _save_progress(conn, run_id, worker, expires, values.get("checkpoint"))
+    else:
+        done = conn.execute(
+            sa.update(sync_runs)
+            .where(sync_runs.c.id == run_id, sync_runs.c.lease_owner == worker)
+            .values(lease_expires_at=expires, **values)
+        )
     if done.rowcount != 1:
         raise LeaseHeldError(f"sync run {run_id} was taken over by another worker")
     if values.get("phase") == "done":  # the plan holds its lines: the notes are spent
         conn.execute(sa.delete(seen_unchanged).where(seen_unchanged.c.run_id == run_id))
+
+
+_RENEW = "UPDATE sync_runs SET lease_expires_at = {p} WHERE id = {p} AND lease_owner = {p}"
+_PROGRESS = (
+    "UPDATE sync_runs SET lease_expires_at = {p}, checkpoint = {p} "
+    "WHERE id = {p} AND lease_owner = {p}"
+)
+
+
+def _save_progress(
+    conn: sa.Connection, run_id: int, worker: str, expires: datetime, checkpoint: Any
+) -> sa.CursorResult[Any]:
+    """The lease renewal (and checkpoint, unless None) as one plain statement: it runs
+    after every imported page and every committed batch."""
+    stamp = bulk.timestamp(conn, expires)
+    if checkpoint is None:
+        return conn.exec_driver_sql(bulk.driver_sql(conn, _RENEW), (stamp, run_id, worker))
+    params = (stamp, bulk.json_text(checkpoint), run_id, worker)
+    return conn.exec_driver_sql(bulk.driver_sql(conn, _PROGRESS), params)
 
 
 def release(conn: sa.Connection, run_id: int, *, worker: str, **values: Any) -> None:

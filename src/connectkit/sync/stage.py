@@ -47,12 +47,14 @@ class StagedPage:
     """One page, prepared: what :meth:`Stager.write` stores for it.
 
     ``rows`` are ``staged_records`` rows as tuples in ``_COLUMNS`` order (JSON already
-    serialised), ``seen`` the :data:`Seen` notes of unchanged records, ``imported``
-    how many records of the page were imported (both kinds).
+    serialised), ``seen`` the :data:`Seen` notes of unchanged records, ``kept`` the
+    MIS ids whose staged error row stays as it is (see :class:`MappedPage`),
+    ``imported`` how many records of the page were imported (all kinds).
     """
 
     rows: list[tuple[Any, ...]]
     seen: list[Seen]
+    kept: list[str]
     imported: int
 
 
@@ -61,13 +63,16 @@ class MappedPage:
     """One page after the mapping half of staging (:meth:`Stager.map_page`).
 
     ``fresh`` are the records to check in full with their source digests, ``seen`` the
-    :data:`Seen` notes of unchanged records, ``linked`` the MIS ids of fresh records
+    :data:`Seen` notes of unchanged records, ``kept`` the MIS ids whose staged row is
+    an error row of the same digest (validating the record again would give exactly
+    that row: it is only moved to this run), ``linked`` the MIS ids of fresh records
     already linked to a user (never duplicates), ``imported`` how many records of the
     page were imported. Plain data: it crosses the import worker's pipe.
     """
 
     fresh: list[tuple[Mapped, str]]
     seen: list[Seen]
+    kept: list[str]
     linked: frozenset[str]
     imported: int
 
@@ -89,8 +94,14 @@ class Stager:
     by_fingerprint: bool = False
     """Digest records by their connector fingerprints and vouch for them before mapping
     (the connector has the capability and no record adjuster is installed)."""
+    held: bool = True
+    """Some user of the integration holds a digest, or an earlier run left error rows
+    (:func:`digests_held`): False spares a first sync the lookups that cannot match."""
     notes: dict[str, Seen] = field(default_factory=dict, compare=False, repr=False)
-    """What :meth:`vouch` found for the page being read, kept for :meth:`map_page`."""
+    """What :meth:`vouch` found for the page being read, kept for :meth:`map_page`: the
+    :data:`Seen` notes of unchanged records ..."""
+    errors: set[str] = field(default_factory=set, compare=False, repr=False)
+    """... and the MIS ids of unchanged error rows."""
 
     def map_page(
         self,
@@ -107,43 +118,55 @@ class Stager:
         population = self.maps[role]
         mapped = [m for m in (population.apply(p) for p in people) if m.user_types]
         if not mapped and not unchanged:
-            return MappedPage([], [], frozenset(), 0)
+            return MappedPage([], [], [], frozenset(), 0)
         self._adjust(role, mapped)
         overridden = _apply_overrides(conn, self.integration_id, mapped)
         noted = [self.notes[i] for i in unchanged if i in self.notes]
-        unnoted = [i for i in unchanged if i not in self.notes]
+        kept = [i for i in unchanged if i in self.errors]
+        unnoted = [i for i in unchanged if i not in self.notes and i not in self.errors]
         self.notes.clear()
+        self.errors.clear()
         ids = [m.mis_id for m in mapped]
         linked = _linked(conn, self.integration_id, [*ids, *unnoted]) if ids or unnoted else {}
         fresh, seen = self._split(mapped, linked, overridden)
+        fresh, unchanged_errors = self._keep_errors(conn, fresh, overridden)
         seen += noted + _vouched(unnoted, linked)
         relinked = frozenset(record.mis_id for record, _digest in fresh if record.mis_id in linked)
-        return MappedPage(fresh, seen, relinked, len(mapped) + len(unchanged))
+        return MappedPage(
+            fresh, seen, kept + unchanged_errors, relinked, len(mapped) + len(unchanged)
+        )
 
     def vouch(self, conn: sa.Connection, fingerprints: Mapping[str, str]) -> frozenset[str]:
-        """The MIS ids among ``fingerprints`` (id -> connector fingerprint) whose linked,
-        active, unskipped user without overrides holds the digest of that fingerprint:
-        staging them again would plan ``unchanged``."""
+        """The MIS ids among ``fingerprints`` (id -> connector fingerprint) that need no
+        staging: those whose linked, active, unskipped user without overrides holds the
+        digest of that fingerprint (staging them again would plan ``unchanged``), and
+        those whose staged error row holds it (validating again would give that row)."""
         self.notes.clear()
-        if not (self.by_fingerprint and self.salt and fingerprints):
+        self.errors.clear()
+        if not (self.by_fingerprint and self.salt and self.held and fingerprints):
             return frozenset()
-        for mis_id, link in _linked(conn, self.integration_id, list(fingerprints)).items():
-            digest = fingerprint_digest(self.salt, fingerprints[mis_id])
-            if not link.edited and link.unchanged(digest):
-                self.notes[mis_id] = link.note(mis_id)
-        return frozenset(self.notes)
+        salt = self.salt
+        pairs = [(i, fingerprint_digest(salt, print_)) for i, print_ in fingerprints.items()]
+        for mis_id, user_id, staged in _holding(conn, self.integration_id, pairs):
+            self.notes[mis_id] = (mis_id, int(user_id), bool(staged))
+        rest = [pair for pair in pairs if pair[0] not in self.notes]
+        if rest:
+            self.errors.update(_unchanged_errors(conn, self.integration_id, rest))
+        return frozenset(self.notes).union(self.errors)
 
     def check(self, conn: sa.Connection, role: Role, page: MappedPage) -> StagedPage:
         """The checking half: validate the fresh records, look their duplicates up
         (reading ``users``) and build their staged rows."""
         rows = self._rows(conn, self.maps[role], page.fresh, page.linked) if page.fresh else []
-        return StagedPage(rows, page.seen, page.imported)
+        return StagedPage(rows, page.seen, page.kept, page.imported)
 
     def write(self, conn: sa.Connection, page: StagedPage) -> None:
         """Store a prepared page in ``conn``'s transaction: one executemany upsert (a
         merge the admin already decided -- ready with ``match_user_id`` -- survives a
-        re-stage that finds the same duplicate) and the seen notes."""
+        re-stage that finds the same duplicate), the seen notes, and the kept error
+        rows moved to this run."""
         _note_seen(conn, self.run_id, self.integration_id, page.seen)
+        _keep(conn, self.run_id, self.integration_id, page.kept)
         if page.rows:
             sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
             bulk.execute_many(conn, sql, page.rows)
@@ -164,6 +187,26 @@ class Stager:
                 fresh.append((record, digest))
         return fresh, seen
 
+    def _keep_errors(
+        self, conn: sa.Connection, fresh: list[tuple[Mapped, str]], overridden: set[str]
+    ) -> tuple[list[tuple[Mapped, str]], list[str]]:
+        """(the fresh records still to check, the MIS ids whose staged error row holds
+        their digest). With fingerprints :meth:`vouch` already asked for the records
+        digested by fingerprint, so only overridden ones are asked here."""
+        if not (self.salt and self.held):
+            return fresh, []
+        asked = [
+            (record.mis_id, digest)
+            for record, digest in fresh
+            if not self.by_fingerprint or record.mis_id in overridden
+        ]
+        if not asked:
+            return fresh, []
+        kept = _unchanged_errors(conn, self.integration_id, asked)
+        if not kept:
+            return fresh, []
+        return [pair for pair in fresh if pair[0].mis_id not in kept], sorted(kept)
+
     def _adjust(self, role: Role, mapped: Sequence[Mapped]) -> None:
         if self.hooks.has_record_adjusters():
             for record in mapped:
@@ -183,13 +226,28 @@ class Stager:
             {**m.fields, **v.fields, "user_type": _one(m.user_types), "mis_code": m.mis_code}
             for m, v in zip(mapped, verdicts, strict=True)
         ]
-        matches = _duplicates(conn, self.integration_id, mapped, cleaned, issues, linked)
+        keys, matches = self._duplicates(conn, mapped, cleaned, issues, linked)
         return [
-            self._row(population, m, digest, fields, found, matches.get(i))
+            self._row(population, m, digest, fields, found, matches.get(i), keys.get(i))
             for i, ((m, digest), fields, found) in enumerate(
                 zip(fresh, cleaned, issues, strict=True)
             )
         ]
+
+    def _duplicates(
+        self,
+        conn: sa.Connection,
+        mapped: Sequence[Mapped],
+        cleaned: Sequence[Mapping[str, str | None]],
+        issues: Sequence[list[Issue]],
+        linked: frozenset[str],
+    ) -> tuple[dict[int, dict[str, str | None]], dict[int, Match]]:
+        """R3.4 for the clean records not yet linked to this integration: their match
+        keys and their matches, both by index in ``mapped``."""
+        candidates = [i for i, m in enumerate(mapped) if not issues[i] and m.mis_id not in linked]
+        keys = {i: user_keys(cleaned[i]) for i in candidates}
+        found = find_duplicates(conn, self.integration_id, list(keys.values()))
+        return keys, {candidates[j]: match for j, match in found.items()}
 
     def _row(
         self,
@@ -199,8 +257,10 @@ class Stager:
         fields: dict[str, str | None],
         found: list[Issue],
         match: Match | None,
+        keys: Mapping[str, str | None] | None,
     ) -> tuple[Any, ...]:
-        """One ``staged_records`` row in ``_COLUMNS`` order."""
+        """One ``staged_records`` row in ``_COLUMNS`` order (``keys``: the record's match
+        keys, when it was a duplicate candidate)."""
         listed = ERROR if found else DUPLICATE if match else READY
         target = {"site": self.site, "area": population.area, "person_id": record.person_id}
         issues = [_issue_json(record.mis_id, issue) for issue in found] or None
@@ -217,6 +277,7 @@ class Stager:
             match.key if match else None,
             record_hash({**fields, **target}),
             digest,
+            *(_NO_KEYS if keys is None else (keys[k] for k in _KEYS)),
         )
 
 
@@ -258,6 +319,8 @@ def _apply_overrides(
     """Lay the admin's saved edits (R3.3) over the mapped values, one query per page;
     returns the MIS ids that have edits."""
     ids = [m.mis_id for m in mapped]
+    if not ids:
+        return set()
     found = _by_mis_id(conn, "SELECT mis_id, fields FROM overrides", integration_id, ids)
     if not found:
         return set()
@@ -295,8 +358,6 @@ class _Link:
     skipped: bool
     staged: bool
     """A staged row of the record exists (from an earlier run)."""
-    edited: bool
-    """The admin saved edits (overrides) for the record."""
 
     def unchanged(self, digest: str) -> bool:
         """True when staging the record again would plan ``unchanged`` for this user."""
@@ -308,12 +369,10 @@ class _Link:
 
 
 _LINKED = (
-    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id, s.id, o.mis_id FROM users AS u "
+    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id, s.id FROM users AS u "
     "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id "
     "LEFT OUTER JOIN staged_records AS s ON s.integration_id = u.integration_id "
-    "AND s.mis_id = u.mis_id "
-    "LEFT OUTER JOIN overrides AS o ON o.integration_id = u.integration_id "
-    "AND o.mis_id = u.mis_id"
+    "AND s.mis_id = u.mis_id"
 )
 
 
@@ -321,10 +380,82 @@ def _linked(conn: sa.Connection, integration_id: int, mis_ids: Sequence[str]) ->
     """This integration's users linked to these MIS ids (one indexed statement)."""
     found = _by_mis_id(conn, _LINKED, integration_id, mis_ids, alias="u.")
     return {
-        mis_id: _Link(int(uid), bool(active), source, skip is not None, row is not None,
-                      edit is not None)
-        for mis_id, uid, active, source, skip, row, edit in found
-    }  # fmt: skip
+        mis_id: _Link(int(uid), bool(active), source, skip is not None, row is not None)
+        for mis_id, uid, active, source, skip, row in found
+    }
+
+
+_HOLDING = (
+    "SELECT u.mis_id, u.id, EXISTS (SELECT 1 FROM staged_records AS s "
+    "WHERE s.integration_id = u.integration_id AND s.mis_id = u.mis_id) "
+    "FROM v JOIN users AS u "
+    "ON u.integration_id = {p} AND u.mis_id = v.mis_id AND u.source_hash = v.digest "
+    "WHERE u.active "
+    "AND NOT EXISTS (SELECT 1 FROM skips AS k "
+    "WHERE k.integration_id = u.integration_id AND k.mis_id = u.mis_id) "
+    "AND NOT EXISTS (SELECT 1 FROM overrides AS o "
+    "WHERE o.integration_id = u.integration_id AND o.mis_id = u.mis_id)"
+)
+_ERRORS_HOLDING = (
+    "SELECT s.mis_id FROM v JOIN staged_records AS s "
+    "ON s.integration_id = {p} AND s.mis_id = v.mis_id AND s.source_hash = v.digest "
+    "WHERE s.list = 'error'"
+)
+
+
+def _holding(
+    conn: sa.Connection, integration_id: int, pairs: Sequence[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    """Of (MIS id, digest) ``pairs``, those whose linked user is active, holds that
+    digest, is not skipped and has no overrides: (MIS id, user id, whether a staged row
+    of it exists). One indexed statement; the database compares."""
+    return _with_pairs(conn, _HOLDING, integration_id, pairs)
+
+
+def _unchanged_errors(
+    conn: sa.Connection, integration_id: int, pairs: Sequence[tuple[str, str]]
+) -> set[str]:
+    """Of (MIS id, digest) ``pairs``, the MIS ids whose staged row is an error row holding
+    that digest (validating the record again would give exactly that row)."""
+    return {row[0] for row in _with_pairs(conn, _ERRORS_HOLDING, integration_id, pairs)}
+
+
+def _with_pairs(
+    conn: sa.Connection, select: str, integration_id: int, pairs: Sequence[tuple[str, str]]
+) -> list[tuple[Any, ...]]:
+    """``select`` over ``v (mis_id, digest)``, the ``pairs`` as a VALUES list, with this
+    integration's id as its ``{p}`` parameter."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    values = ", ".join([f"({mark}, {mark})"] * len(pairs))
+    sql = f"WITH v (mis_id, digest) AS (VALUES {values}) " + select.format(p=mark)
+    flat = [value for pair in pairs for value in pair]
+    return [tuple(row) for row in conn.exec_driver_sql(sql, (*flat, integration_id)).all()]
+
+
+_HELD = (
+    "SELECT EXISTS (SELECT 1 FROM users "
+    "WHERE integration_id = {p} AND source_hash IS NOT NULL) "
+    "OR EXISTS (SELECT 1 FROM staged_records "
+    "WHERE integration_id = {p} AND list = 'error' AND run_id <> {p})"
+)
+
+
+def digests_held(conn: sa.Connection, integration_id: int, run_id: int) -> bool:
+    """True when a user of the integration holds a source digest or a run other than
+    ``run_id`` left error rows: only then can a record of this run be vouched for or
+    kept (an import writes neither)."""
+    params = (integration_id, integration_id, run_id)
+    return bool(conn.exec_driver_sql(bulk.driver_sql(conn, _HELD), params).scalar())
+
+
+def _keep(conn: sa.Connection, run_id: int, integration_id: int, kept: Sequence[str]) -> None:
+    """Move the kept error rows to this run (their content stays as it is)."""
+    if kept:
+        head = bulk.driver_sql(conn, _KEEP)
+        conn.exec_driver_sql(_page_sql(conn, head, len(kept)), (run_id, integration_id, *kept))
+
+
+_KEEP = "UPDATE staged_records SET run_id = {p}"
 
 
 def _note_seen(
@@ -344,20 +475,6 @@ def _note_seen(
 
 _SEEN_COLUMNS = ("run_id", "mis_id", "user_id")
 _SEEN_CONFLICT = 'ON CONFLICT ("run_id", "mis_id") DO NOTHING'
-
-
-def _duplicates(
-    conn: sa.Connection,
-    integration_id: int,
-    mapped: Sequence[Mapped],
-    cleaned: Sequence[Mapping[str, str | None]],
-    issues: Sequence[list[Issue]],
-    linked: frozenset[str],
-) -> dict[int, Match]:
-    """R3.4 for the clean records of a page that are not yet linked to this integration."""
-    candidates = [i for i, m in enumerate(mapped) if not issues[i] and m.mis_id not in linked]
-    found = find_duplicates(conn, integration_id, [user_keys(cleaned[i]) for i in candidates])
-    return {candidates[j]: match for j, match in found.items()}
 
 
 def _by_mis_id(
@@ -384,8 +501,11 @@ def _json_value(value: Any) -> Any:
 
 _COLUMNS = (
     "integration_id", "run_id", "role", "mis_id", "person_id", "list", "fields", "issues",
-    "match_user_id", "match_key", "record_hash", "source_hash",
+    "match_user_id", "match_key", "record_hash", "source_hash", "name_key", "email_key",
+    "phone_key",
 )  # fmt: skip
+_KEYS = ("name_key", "email_key", "phone_key")
+_NO_KEYS = (None, None, None)
 _KEEP_MERGE = (
     "staged_records.list = 'ready' AND staged_records.match_user_id IS NOT NULL "
     "AND excluded.list = 'duplicate'"
@@ -395,6 +515,8 @@ _ON_CONFLICT = (
     '"run_id" = excluded.run_id, "role" = excluded.role, "person_id" = excluded.person_id, '
     '"fields" = excluded.fields, "issues" = excluded.issues, '
     '"record_hash" = excluded.record_hash, "source_hash" = excluded.source_hash, '
+    '"name_key" = excluded.name_key, "email_key" = excluded.email_key, '
+    '"phone_key" = excluded.phone_key, '
     f'"list" = CASE WHEN {_KEEP_MERGE} THEN \'ready\' ELSE excluded.list END, '
     f'"match_user_id" = CASE WHEN {_KEEP_MERGE} THEN staged_records.match_user_id '
     "ELSE excluded.match_user_id END, "

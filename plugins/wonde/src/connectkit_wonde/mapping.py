@@ -103,8 +103,14 @@ def _labelled(values: Any) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, value in values.items():
         if type(value) is str and (text := value.strip()):
-            out[key if type(key) is str else str(key)] = text
+            out[key if type(key) is str else _label(key)] = text
     return out
+
+
+def _label(key: Any) -> str:
+    """``str(key)`` as a plain ``str`` (what validation makes of a ``str`` subclass)."""
+    label = str(key)
+    return label if type(label) is str else str.__str__(label)
 
 
 def _unwrap(raw: Mapping[str, Any]) -> dict[str, Any]:
@@ -199,18 +205,25 @@ def _safe(record_id: str, name: str, parse: Any, value: Any, invalid: dict[str, 
         return None
 
 
-MAPPING_REVISION = "1"
+MAPPING_REVISION = "2"
 """Part of every fingerprint: bump it whenever :func:`map_person` maps the same raw record
-differently, so the engine checks every record again once."""
+differently, or :func:`fingerprint` digests it differently, so the engine checks every
+record again once. 2: the raw record is digested in its own key order (1 sorted its keys)."""
 
 
 def fingerprint(raw: Mapping[str, Any], role: Role, not_permitted: Iterable[str] = ()) -> str:
     """The fingerprint of what :func:`map_person` maps ``raw`` from: the raw record (keys
-    sorted), the role, the not-permitted paths and :data:`MAPPING_REVISION`."""
-    source = orjson.dumps(
-        [MAPPING_REVISION, str(role), sorted(not_permitted), raw], option=orjson.OPT_SORT_KEYS
-    )
-    return hashlib.blake2b(source, digest_size=16).hexdigest()
+    in the order given), the role, the not-permitted paths (sorted) and
+    :data:`MAPPING_REVISION`.
+
+    Equal for equal input in the same key order. The same record with its keys in another
+    order may fingerprint differently: that only costs a needless re-check ("changed"),
+    never a missed change, and sorting every record's keys costs more than it saves."""
+    source = orjson.dumps([MAPPING_REVISION, str(role), sorted(not_permitted), raw])
+    return _blake2b(source, digest_size=16).hexdigest()
+
+
+_blake2b = hashlib.blake2b
 
 
 def map_person(
@@ -257,7 +270,8 @@ def map_person(
     surname = (v.strip() or None) if type(v := get("surname")) is str else _text(v)
     legal_forename = (v.strip() or None) if type(v := get("legal_forename")) is str else _text(v)
     legal_surname = (v.strip() or None) if type(v := get("legal_surname")) is str else _text(v)
-    # every field is given (as MISPerson(**fields) would), so model_fields_set is all fields
+    # every field is given, in MISPerson's field order, so model_fields_set is all fields
+    # (but fingerprint when it is None)
     fields: dict[str, Any] = {
         "mis_id": record_id,
         "role": role,
@@ -275,9 +289,17 @@ def map_person(
         "photo_hash": _text(photo.get("hash")) if isinstance(photo, dict) else None,
         "updated_at": updated,
         "extras": extras,
+        "fingerprint": fingerprint,
     }
-    if fingerprint is not None:
-        fields["fingerprint"] = fingerprint
+    if (
+        _TYPED_PERSON
+        and type(role) is Role
+        and (fingerprint is None or (type(fingerprint) is str and len(fingerprint) <= 128))
+        and _PLAIN_STR.issuperset(map(type, extras))
+    ):
+        return _typed_person(fields, _SET_UNPRINTED if fingerprint is None else _SET_ALL)
+    if fingerprint is None:
+        del fields["fingerprint"]  # not given: a default, as before
     person: MISPerson = _validate_person(fields)
     return person
 
@@ -286,12 +308,64 @@ _validate_person = MISPerson.__pydantic_validator__.validate_python
 """What ``MISPerson(**fields)`` and ``MISPerson.model_validate(fields)`` run, without their
 Python wrappers (MISPerson has no custom ``__init__``): the same validation, the same model."""
 
+_FIELD_ORDER = (
+    "mis_id", "role", "person_id", "mis_code", "first_name", "last_name",
+    "preferred_first_name", "preferred_last_name", "middle_names", "emails", "phones",
+    "date_of_birth", "groups", "photo_hash", "updated_at", "extras", "fingerprint",
+)  # fmt: skip
+_DECORATORS = MISPerson.__pydantic_decorators__
+_TYPED_PERSON = (
+    tuple(MISPerson.model_fields) == _FIELD_ORDER
+    and MISPerson.model_config.get("extra") == "forbid"
+    and not MISPerson.__pydantic_post_init__
+    and not MISPerson.__private_attributes__
+    and not MISPerson.__pydantic_root_model__
+    and not any(
+        (_DECORATORS.validators, _DECORATORS.field_validators, _DECORATORS.root_validators,
+         _DECORATORS.model_validators)
+    )
+)  # fmt: skip
+"""Whether :func:`_typed_person` may stand in for validation: MISPerson still has the
+fields :func:`map_person` builds, in that order, and no validator, post-init hook or
+private attribute of its own (checked once, at import; otherwise every person is validated).
+A constraint added to a field's type is not seen here: ``tests/test_mapping.py`` compares
+the two ways on every test record."""
+_SET_ALL = _FIELD_ORDER
+_SET_UNPRINTED = _FIELD_ORDER[:-1]
+"""The fields set, with and without a fingerprint, in field order: validation adds each to
+the set in that order, and the same insertions give a set that iterates the same way."""
+_PLAIN_STR = frozenset((str,))
+_new_object = object.__new__
+_set_slot = object.__setattr__
+
+
+def _typed_person(fields: dict[str, Any], fields_set: tuple[str, ...]) -> MISPerson:
+    """The MISPerson ``_validate_person(fields)`` gives, built as ``model_construct`` does
+    (no validation): ``fields`` must hold every field, in MISPerson's order, each already of
+    the exact type validation would give (what :func:`map_person` builds, when ``role`` is
+    a Role, ``fingerprint`` None or at most 128 characters and every key of ``extras`` a
+    plain ``str``); ``fields_set`` is the names validation would record as given, in
+    field order.
+
+    ``fields`` becomes the model's ``__dict__`` (validation would copy the three mappings;
+    map_person's are its own). Equal to validation in every respect tests can see: values,
+    their types, field order, fields set, ``repr``, dumps and pickles."""
+    person: MISPerson = _new_object(MISPerson)
+    _set_slot(person, "__dict__", fields)
+    _set_slot(person, "__pydantic_fields_set__", set(fields_set))
+    _set_slot(person, "__pydantic_extra__", None)
+    _set_slot(person, "__pydantic_private__", None)
+    return person
+
 
 def _is_null(raw: Mapping[str, Any], path: str) -> bool:
     """True when ``path`` is present in ``raw`` and null (an absent key is not null)."""
-    if "." not in path:
-        return path in raw and relation(raw[path]) is None
-    value: Any = raw
+    if "." not in path:  # relation(raw[path]) is None, inlined
+        return path in raw and (
+            (value := raw[path]) is None
+            or (isinstance(value, dict) and "data" in value and value["data"] is None)
+        )
+    value = raw
     for part in path.split("."):
         if not isinstance(value, Mapping) or part not in value:
             return False

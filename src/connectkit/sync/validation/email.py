@@ -21,27 +21,30 @@ _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _TLD = r"(?:[A-Za-z0-9][A-Za-z0-9-]{0,61})?[A-Za-z]"
 _FAST_EMAIL = re.compile(rf"({_ATEXT}+(?:\.{_ATEXT}+)*)@((?:{_LABEL}\.)+{_TLD})")
 _SPECIAL_USE = tuple(email_validator.SPECIAL_USE_DOMAIN_NAMES)
+# "domain is a special-use name or under one", as one set lookup and one endswith:
+_SPECIAL_NAMES = frozenset(_SPECIAL_USE)
+_SPECIAL_SUFFIXES = tuple("." + special for special in _SPECIAL_USE)
 _MAILBOX_NAMES = frozenset(CASE_INSENSITIVE_MAILBOX_NAMES)
+_EMAIL_MAX = email_validator.rfc_constants.EMAIL_MAX_LENGTH
+_DOMAIN_MAX = email_validator.rfc_constants.DOMAIN_MAX_LENGTH
 
 
 def fast_email(value: str) -> str | None:
     """The library's normalised address for a plain ASCII address, or ``None`` (= ask the
     library). Never returns a value for an address the library rejects."""
-    if len(value) > email_validator.rfc_constants.EMAIL_MAX_LENGTH:
+    if len(value) > _EMAIL_MAX:
         return None
     match = _FAST_EMAIL.fullmatch(value)
     if match is None:
         return None
     local, domain = match.groups()
-    if len(domain) > email_validator.rfc_constants.DOMAIN_MAX_LENGTH or "--" in domain:
+    if len(domain) > _DOMAIN_MAX or "--" in domain:
         return None
     domain = domain.lower()
-    for special in _SPECIAL_USE:
-        if domain == special or domain.endswith("." + special):
-            return None
-    if local.lower() in _MAILBOX_NAMES:
-        local = local.lower()
-    return local + "@" + domain
+    if domain in _SPECIAL_NAMES or domain.endswith(_SPECIAL_SUFFIXES):
+        return None
+    folded = local.lower()
+    return (folded if folded in _MAILBOX_NAMES else local) + "@" + domain
 
 
 def library_email(value: str) -> tuple[str | None, str | None]:

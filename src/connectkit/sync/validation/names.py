@@ -23,9 +23,7 @@ def clean_name(value: str | None) -> str | None:
     if value is None:
         return None
     if value.isascii():
-        cleaned = " ".join(value.split())
-    else:
-        cleaned = " ".join(
-            unicodedata.normalize("NFC", value).translate(_STRAY_INVISIBLES).split()
-        )
+        # ASCII: text_key is the lower-cased split/join of this, empty exactly when it is.
+        return " ".join(value.split()) or None
+    cleaned = " ".join(unicodedata.normalize("NFC", value).translate(_STRAY_INVISIBLES).split())
     return cleaned if text_key(cleaned) else None

@@ -1,8 +1,9 @@
 """The ``phone`` rule: a fast path for plain digit input, phonenumbers otherwise.
 
 Inputs made only of ASCII digits, spaces and hyphens (optionally one leading ``+``) skip the
-library's free-text scanning and run the library's own country-code and national-prefix
-steps; validity is decided by a matcher compiled from the library's metadata that mirrors
+library's free-text scanning and run the library's own country-code step and its
+national-prefix and length steps (:class:`_NationalPrefix`: compiled once per metadata);
+validity is decided by a matcher compiled from the library's metadata that mirrors
 ``is_valid_number`` (per length, one alternation of the type patterns). Extensions, letters,
 brackets, Italian leading zeros → library. :func:`check_phone` caches verdicts by the raw
 value and region.
@@ -121,23 +122,104 @@ def _region_metadata(region: str) -> phonenumbers.PhoneMetadata:
     return md
 
 
+class _NationalPrefix:
+    """The library's national-prefix step for one metadata, with its patterns compiled once.
+
+    :meth:`strip` is ``_maybe_strip_national_prefix_carrier_code`` followed by the
+    ``_test_number_length`` acceptance that ``parse`` applies to its result. Metadata with a
+    national-prefix transform rule is handed to the library's own function.
+    """
+
+    def __init__(self, metadata: phonenumbers.PhoneMetadata) -> None:
+        self._md = metadata
+        prefix = metadata.national_prefix_for_parsing
+        desc = metadata.general_desc
+        general = desc.national_number_pattern if desc is not None else None
+        self._library = bool(metadata.national_prefix_transform_rule)
+        self._prefix = re.compile(prefix) if prefix else None
+        self._general = re.compile(general) if general else None
+        self._accepted: dict[int, bool] = {}
+
+    def _viable(self, number: str) -> bool:
+        """``_match_national_number(number, general_desc, False)``."""
+        return self._general is not None and self._general.fullmatch(number) is not None
+
+    def _accepts(self, length: int) -> bool:
+        """``_test_number_length`` of a number this long is neither too short, local-only nor
+        an invalid length (the library's answer depends on the length alone)."""
+        accepted = self._accepted.get(length)
+        if accepted is None:
+            result = _pnu._test_number_length("0" * length, self._md)
+            accepted = self._accepted[length] = result not in _NOT_ACCEPTED_LENGTH
+        return accepted
+
+    def strip(self, national: str) -> str:
+        """``national`` without its national prefix when ``parse`` would drop it."""
+        if self._library:
+            _carrier, potential, _stripped = _pnu._maybe_strip_national_prefix_carrier_code(
+                national, self._md
+            )
+        else:
+            match = self._prefix.match(national) if self._prefix and national else None
+            if match is None:
+                return national  # nothing stripped: the length test cannot change it
+            potential = national[match.end() :]
+            if self._viable(national) and not self._viable(potential):
+                return national
+        return potential if self._accepts(len(potential)) else national
+
+
+class _Region:
+    """What reading a number in one region needs, looked up once: its metadata, its
+    international (IDD) prefix pattern and its own country calling code."""
+
+    def __init__(self, region: str) -> None:
+        self.metadata = _region_metadata(region)
+        self.idd = _idd_pattern(region)
+        self.own_code = str(self.metadata.country_code)
+        self.country_code = int(self.metadata.country_code or 0)
+
+
 @lru_cache(maxsize=256)
 def _idd_pattern(region: str) -> re.Pattern[str] | None:
     prefix = _region_metadata(region).international_prefix
     return re.compile(prefix) if prefix is not None else None
 
 
+@lru_cache(maxsize=256)
+def _region(region: str) -> _Region:
+    return _Region(region)
+
+
+@lru_cache(maxsize=1024)
+def _national_prefix(country_code: int, region: str) -> _NationalPrefix | None:
+    """The national-prefix step for a number of ``country_code`` (``0``: the region's own)
+    read in ``region``, with the metadata ``parse`` would pick; ``None`` if it has none."""
+    metadata: phonenumbers.PhoneMetadata | None = _region_metadata(region)
+    if country_code != 0:
+        number_region = _pnu.region_code_for_country_code(country_code)
+        if number_region != region:
+            metadata = phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
+                country_code, number_region
+            )
+    return None if metadata is None else _NationalPrefix(metadata)
+
+
 def _split_country_code(digits: str, region: str) -> tuple[int, str] | None:
+    """:func:`_split` for a region given by its code."""
+    return _split(digits, _region(region))
+
+
+def _split(digits: str, here: _Region) -> tuple[int, str] | None:
     """The library's ``_maybe_extract_country_code`` for ``[+]digits`` input: ``(cc, rest)``,
     ``(0, digits)`` for a national number, or ``None`` for shapes left to the library
     (an IDD followed by ``0``, a national number starting with the region's own code …)."""
     if digits[0] == "+":
         rest = digits[1:]
     else:
-        idd = _idd_pattern(region)
-        match = idd.match(digits) if idd is not None else None
+        match = here.idd.match(digits) if here.idd is not None else None
         if match is None:
-            if digits.startswith(str(_region_metadata(region).country_code)):
+            if digits.startswith(here.own_code):
                 return None
             return 0, digits
         rest = digits[match.end() :]
@@ -155,40 +237,24 @@ def fast_phone_parse(value: str, region: str) -> tuple[int, str] | None:
 
     The front of ``parse`` (free-text scanning, extensions, letter conversion) is a no-op
     on such input; the country-code split mirrors the library's and the national-prefix
-    and length steps are the library's own functions.
+    and length steps are the library's own (see :class:`_NationalPrefix`).
     """
     if _PHONE_SHAPE.fullmatch(value) is None:
         return None
-    digits = value.replace(" ", "").replace("-", "")
-    split = _split_country_code(digits, region)
+    here = _region(region)
+    split = _split(value.replace(" ", "").replace("-", ""), here)
     if split is None:
         return None
     country_code, national = split
-    metadata = _region_metadata(region)
-    number_md: phonenumbers.PhoneMetadata | None = metadata
-    if country_code == 0:
-        country_code = int(metadata.country_code or 0)
-    else:
-        number_region = _pnu.region_code_for_country_code(country_code)
-        number_md = (
-            metadata
-            if number_region == region
-            else phonenumbers.PhoneMetadata.metadata_for_region_or_calling_code(
-                country_code, number_region
-            )
-        )
-    if number_md is None or len(national) < _pnu._MIN_LENGTH_FOR_NSN:
+    prefix = _national_prefix(country_code, region)
+    if prefix is None or len(national) < _pnu._MIN_LENGTH_FOR_NSN:
         return None
-    _carrier, potential, _stripped = _pnu._maybe_strip_national_prefix_carrier_code(
-        national, number_md
-    )
-    if _pnu._test_number_length(potential, number_md) not in _NOT_ACCEPTED_LENGTH:
-        national = potential
+    national = prefix.strip(national)
     if not _pnu._MIN_LENGTH_FOR_NSN <= len(national) <= _pnu._MAX_LENGTH_FOR_NSN:
         return None
     if national[0] == "0":
         return None  # Italian leading zeros: the library's own path handles them
-    return country_code, national
+    return country_code or here.country_code, national
 
 
 def library_phone(value: str, region: str) -> tuple[str | None, str | None]:

@@ -55,24 +55,29 @@ class Validator:
         issues: list[Issue] = []
         for name in REQUIRED_FIELDS:
             raw = fields.get(name)
-            value = clean_name(raw)
-            cleaned[name] = value
+            value = cleaned[name] = clean_name(raw)
             if value is None:
                 issues.append(_required(name, raw))
-        raw = cleaned.get("email")
+        raw = fields.get("email")
         if raw is not None:
             value = raw.strip()
-            good, reason = check_email(value) if value else (None, None)
-            cleaned["email"] = good if good is not None or not value else value
-            if reason is not None:
-                issues.append(_email_issue(value, reason))
-        raw = cleaned.get("phone")
+            if not value:
+                cleaned["email"] = None
+            else:
+                good, reason = check_email(value)
+                cleaned["email"] = value if good is None else good
+                if reason is not None:
+                    issues.append(_email_issue(value, reason))
+        raw = fields.get("phone")
         if raw is not None:
             value = raw.strip()
-            good, reason = check_phone(value, self.phone_region) if value else (None, None)
-            cleaned["phone"] = good if good is not None or not value else value
-            if reason is not None:
-                issues.append(self._phone_issue(value, reason))
+            if not value:
+                cleaned["phone"] = None
+            else:
+                good, reason = check_phone(value, self.phone_region)
+                cleaned["phone"] = value if good is None else good
+                if reason is not None:
+                    issues.append(self._phone_issue(value, reason))
         return Validated(cleaned, tuple(issues))
 
     def validate_many(self, batch: Sequence[Mapping[str, str | None]]) -> list[Validated]:

@@ -166,6 +166,9 @@ def upgrade() -> None:
     sa.Column('match_key', sa.String(length=16), nullable=True),
     sa.Column('record_hash', sa.String(length=64), nullable=False),
     sa.Column('source_hash', sa.String(length=64), nullable=True),
+    sa.Column('name_key', sa.String(length=400), nullable=True),
+    sa.Column('email_key', sa.String(length=320), nullable=True),
+    sa.Column('phone_key', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], name=op.f('fk_staged_records_integration_id_integrations'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_records_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_staged_records')),
@@ -202,6 +205,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('integration_id', 'mis_id', name=op.f('uq_users_integration_id_mis_id'))
     )
     op.create_index(op.f('ix_users_integration_id_person_id'), 'users', ['integration_id', 'person_id'], unique=False)
+    op.create_index(op.f('ix_users_integration_id_user_type_id_active'), 'users', ['integration_id', 'user_type_id', 'active'], unique=False)
     op.create_index(op.f('ix_users_name_key_email_key'), 'users', ['name_key', 'email_key'], unique=False)
     op.create_index(op.f('ix_users_name_key_phone_key'), 'users', ['name_key', 'phone_key'], unique=False)
     op.create_table('photos',
@@ -232,6 +236,7 @@ def downgrade() -> None:
     op.drop_table('photos')
     op.drop_index(op.f('ix_users_name_key_phone_key'), table_name='users')
     op.drop_index(op.f('ix_users_name_key_email_key'), table_name='users')
+    op.drop_index(op.f('ix_users_integration_id_user_type_id_active'), table_name='users')
     op.drop_index(op.f('ix_users_integration_id_person_id'), table_name='users')
     op.drop_table('users')
     op.drop_index(op.f('ix_staged_records_integration_id_list'), table_name='staged_records')
