@@ -61,13 +61,15 @@ class Planner:
     def plan(self, conn: sa.Connection, deletions: Iterable[MISDeletion] = ()) -> dict[str, Any]:
         """Write the plan; returns the summary stored in ``sync_runs.plan_summary``."""
         conn.execute(sa.delete(run_log).where(run_log.c.run_id == self.run_id))
-        if self.full:
-            conn.execute(
-                sa.delete(staged_records).where(
-                    staged_records.c.integration_id == self.integration_id,
-                    staged_records.c.run_id != self.run_id,
-                )
+        stale = staged_records.c.run_id != self.run_id
+        if not self.full:  # only the rows of records this run found back to their user
+            seen = sa.select(seen_unchanged.c.mis_id).where(seen_unchanged.c.run_id == self.run_id)
+            stale = sa.and_(stale, staged_records.c.mis_id.in_(seen))
+        conn.execute(
+            sa.delete(staged_records).where(
+                staged_records.c.integration_id == self.integration_id, stale
             )
+        )
         self._unchanged_lines(conn)
         self._plain_creates(conn)
         self._skip_lines(conn)

@@ -2,7 +2,7 @@
 
 A record whose source digest (:mod:`~connectkit.sync.fingerprint`) equals its linked,
 active, unskipped user's ``source_hash`` is unchanged: it is only noted as seen in
-``seen_unchanged`` (and any stale staged row of it dropped); everything after the
+``seen_unchanged`` (the plan drops any stale staged row of it); everything after the
 override step is skipped for it.
 
 Every imported record lands in exactly one list of ``staged_records``: ``error`` (any
@@ -10,8 +10,8 @@ validation issue, including membership of more than one mapped group), ``duplica
 (clean, not yet linked to this integration, and matching an unlinked directory user) or
 ``ready``. Records in no mapped group are not imported (R2.1). A page costs a fixed
 number of statements whatever its size: one overrides lookup, one linked-users lookup,
-one duplicate lookup per 500 names, one bulk upsert, and for unchanged records one bulk
-insert and one delete.
+one lookup of unchanged error rows, one duplicate lookup per 500 names, one bulk upsert,
+one bulk insert of the unchanged records' notes and one update of the kept error rows.
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ from connectkit.sync.validate import Issue, Validator
 
 ERROR, DUPLICATE, READY = "error", "duplicate", "ready"
 
-Seen = tuple[str, int, bool]
-"""An unchanged record: MIS id, its user's id, and whether a stale staged row of it
-exists (to be dropped)."""
+Seen = tuple[str, int]
+"""An unchanged record: MIS id and its user's id (a stale staged row of it, from an
+earlier run, is dropped by the plan)."""
 EDITABLE = ("first_name", "last_name", "email", "phone")
 
 
@@ -147,8 +147,8 @@ class Stager:
             return frozenset()
         salt = self.salt
         pairs = [(i, fingerprint_digest(salt, print_)) for i, print_ in fingerprints.items()]
-        for mis_id, user_id, staged in _holding(conn, self.integration_id, pairs):
-            self.notes[mis_id] = (mis_id, int(user_id), bool(staged))
+        for mis_id, user_id in _holding(conn, self.integration_id, pairs):
+            self.notes[mis_id] = (mis_id, int(user_id))
         rest = [pair for pair in pairs if pair[0] not in self.notes]
         if rest:
             self.errors.update(_unchanged_errors(conn, self.integration_id, rest))
@@ -165,7 +165,7 @@ class Stager:
         merge the admin already decided -- ready with ``match_user_id`` -- survives a
         re-stage that finds the same duplicate), the seen notes, and the kept error
         rows moved to this run."""
-        _note_seen(conn, self.run_id, self.integration_id, page.seen)
+        _note_seen(conn, self.run_id, page.seen)
         _keep(conn, self.run_id, self.integration_id, page.kept)
         if page.rows:
             sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
@@ -356,8 +356,6 @@ class _Link:
     active: bool
     source_hash: str | None
     skipped: bool
-    staged: bool
-    """A staged row of the record exists (from an earlier run)."""
 
     def unchanged(self, digest: str) -> bool:
         """True when staging the record again would plan ``unchanged`` for this user."""
@@ -365,14 +363,12 @@ class _Link:
 
     def note(self, mis_id: str) -> Seen:
         """The seen note of the record when it is unchanged."""
-        return (mis_id, self.user_id, self.staged)
+        return (mis_id, self.user_id)
 
 
 _LINKED = (
-    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id, s.id FROM users AS u "
-    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id "
-    "LEFT OUTER JOIN staged_records AS s ON s.integration_id = u.integration_id "
-    "AND s.mis_id = u.mis_id"
+    "SELECT u.mis_id, u.id, u.active, u.source_hash, k.mis_id FROM users AS u "
+    "LEFT OUTER JOIN skips AS k ON k.integration_id = u.integration_id AND k.mis_id = u.mis_id"
 )
 
 
@@ -380,15 +376,13 @@ def _linked(conn: sa.Connection, integration_id: int, mis_ids: Sequence[str]) ->
     """This integration's users linked to these MIS ids (one indexed statement)."""
     found = _by_mis_id(conn, _LINKED, integration_id, mis_ids, alias="u.")
     return {
-        mis_id: _Link(int(uid), bool(active), source, skip is not None, row is not None)
-        for mis_id, uid, active, source, skip, row in found
+        mis_id: _Link(int(uid), bool(active), source, skip is not None)
+        for mis_id, uid, active, source, skip in found
     }
 
 
 _HOLDING = (
-    "SELECT u.mis_id, u.id, EXISTS (SELECT 1 FROM staged_records AS s "
-    "WHERE s.integration_id = u.integration_id AND s.mis_id = u.mis_id) "
-    "FROM v JOIN users AS u "
+    "SELECT u.mis_id, u.id FROM v JOIN users AS u "
     "ON u.integration_id = {p} AND u.mis_id = v.mis_id AND u.source_hash = v.digest "
     "WHERE u.active "
     "AND NOT EXISTS (SELECT 1 FROM skips AS k "
@@ -407,8 +401,8 @@ def _holding(
     conn: sa.Connection, integration_id: int, pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[Any, ...]]:
     """Of (MIS id, digest) ``pairs``, those whose linked user is active, holds that
-    digest, is not skipped and has no overrides: (MIS id, user id, whether a staged row
-    of it exists). One indexed statement; the database compares."""
+    digest, is not skipped and has no overrides: (MIS id, user id). One indexed
+    statement; the database compares."""
     return _with_pairs(conn, _HOLDING, integration_id, pairs)
 
 
@@ -458,19 +452,12 @@ def _keep(conn: sa.Connection, run_id: int, integration_id: int, kept: Sequence[
 _KEEP = "UPDATE staged_records SET run_id = {p}"
 
 
-def _note_seen(
-    conn: sa.Connection, run_id: int, integration_id: int, seen: Sequence[Seen]
-) -> None:
-    """Record unchanged records as seen by this run; drop the stale staged rows of them
-    (the record is back to what its user holds, so it belongs in no list)."""
-    if not seen:
-        return
-    sql = bulk.insert_sql(conn, "seen_unchanged", _SEEN_COLUMNS, _SEEN_CONFLICT)
-    bulk.execute_many(conn, sql, [(run_id, mis_id, uid) for mis_id, uid, _stale in seen])
-    stale = [mis_id for mis_id, _uid, has_row in seen if has_row]
-    if stale:
-        sql = _page_sql(conn, "DELETE FROM staged_records", len(stale))
-        conn.exec_driver_sql(sql, (integration_id, *stale))
+def _note_seen(conn: sa.Connection, run_id: int, seen: Sequence[Seen]) -> None:
+    """Record unchanged records as seen by this run (the plan drops stale staged rows of
+    them: the record is back to what its user holds, so it belongs in no list)."""
+    if seen:
+        sql = bulk.insert_sql(conn, "seen_unchanged", _SEEN_COLUMNS, _SEEN_CONFLICT)
+        bulk.execute_many(conn, sql, [(run_id, mis_id, uid) for mis_id, uid in seen])
 
 
 _SEEN_COLUMNS = ("run_id", "mis_id", "user_id")
