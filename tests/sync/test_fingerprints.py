@@ -198,3 +198,14 @@ def test_digests_are_held_once_a_sync_committed(world: World) -> None:
     first_sync(world)
     assert world.staged("error") == []
     assert _held(world)  # the users hold their digests
+
+
+def test_vouching_a_page_larger_than_one_statement_takes(world: World) -> None:
+    from connectkit.sync import stage
+
+    first_sync(world)
+    prints = {p.mis_id: fingerprint(p) for p in world.fake.people[Role.STUDENT].values()}
+    noise = {f"X{n:06d}": f"{n:032x}" for n in range(2 * stage._PAIRS + 5)}
+    with world.engine.connect() as conn:
+        vouched = _stager(world).vouch(conn, noise | prints)
+    assert vouched == set(prints)

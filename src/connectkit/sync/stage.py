@@ -418,12 +418,20 @@ def _with_pairs(
     conn: sa.Connection, select: str, integration_id: int, pairs: Sequence[tuple[str, str]]
 ) -> list[tuple[Any, ...]]:
     """``select`` over ``v (mis_id, digest)``, the ``pairs`` as a VALUES list, with this
-    integration's id as its ``{p}`` parameter."""
+    integration's id as its ``{p}`` parameter; one statement per :data:`_PAIRS` pairs
+    (well inside both databases' limits on parameters)."""
     mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    values = ", ".join([f"({mark}, {mark})"] * len(pairs))
-    sql = f"WITH v (mis_id, digest) AS (VALUES {values}) " + select.format(p=mark)
-    flat = [value for pair in pairs for value in pair]
-    return [tuple(row) for row in conn.exec_driver_sql(sql, (*flat, integration_id)).all()]
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(pairs), _PAIRS):
+        chunk = pairs[start : start + _PAIRS]
+        values = ", ".join([f"({mark}, {mark})"] * len(chunk))
+        sql = f"WITH v (mis_id, digest) AS (VALUES {values}) " + select.format(p=mark)
+        flat = [value for pair in chunk for value in pair]
+        found += [tuple(row) for row in conn.exec_driver_sql(sql, (*flat, integration_id))]
+    return found
+
+
+_PAIRS = 2000
 
 
 _HELD = (
