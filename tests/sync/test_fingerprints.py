@@ -13,10 +13,10 @@ from connectkit import integrations as lifecycle
 from connectkit.context import ConnectorContext
 from connectkit.errors import ConnectorError
 from connectkit.models import Capabilities, PeoplePage, Role
-from connectkit.sync import importer, service
+from connectkit.sync import importer, review, service
 from connectkit.sync.fingerprint import fingerprint_digest, run_salt
 from connectkit.sync.mapper import compile_mapping
-from connectkit.sync.stage import Stager, digests_held
+from connectkit.sync.stage import Holdings, Stager, holdings
 from connectkit.sync.validate import Validator
 from connectkit.testing.fake import ALL_CAPABILITIES, fingerprint
 
@@ -180,24 +180,44 @@ def test_without_the_capability_an_unchanged_error_row_is_kept_by_its_mapped_dig
     assert page.imported == 12
 
 
-def _held(world: World, run_id: int = 0) -> bool:
+def _held(world: World, run_id: int = 0) -> Holdings:
     with world.engine.connect() as conn:
-        return digests_held(conn, world.integration_id, run_id)
+        return holdings(conn, world.integration_id, run_id)
 
 
-def test_digests_are_held_once_a_sync_left_errors(world: World) -> None:
+def test_a_first_sync_holds_nothing_then_its_error_rows_are_held(world: World) -> None:
     world.add(Role.STUDENT, 3)
     world.fake.update_person(Role.STUDENT, "S000001", last_name="")
-    assert not _held(world)  # a first sync: nothing to vouch for or keep
+    assert _held(world) == Holdings(digests=False, skips=False, overrides=False)
     first = service.start_run(world.rt, NAME)
-    assert _held(world)  # its error row, seen from another run
-    assert not _held(world, first.run_id)  # a run's own rows are not earlier ones
+    assert _held(world).digests  # its error row, seen from another run
+    assert not _held(world, first.run_id).digests  # a run's own rows are not earlier ones
+    with world.engine.begin() as conn:
+        review.skip(conn, NAME, "S000001", actor="test")
+    assert _held(world) == Holdings(digests=True, skips=True, overrides=False)
 
 
-def test_digests_are_held_once_a_sync_committed(world: World) -> None:
-    first_sync(world)
+def test_committed_users_hold_digests_and_edits_are_held(world: World) -> None:
+    first_sync_with_an_edit(world, students=4)
     assert world.staged("error") == []
-    assert _held(world)  # the users hold their digests
+    assert _held(world) == Holdings(digests=True, skips=False, overrides=True)
+
+
+def test_vouching_asks_about_skips_and_edits_only_where_there_are_any(world: World) -> None:
+    import sqlalchemy as sa
+
+    from connectkit.store.tables import users
+
+    first_sync_with_an_edit(world, students=6)  # S000001 edited
+    prints = {p.mis_id: fingerprint(p) for p in world.fake.people[Role.STUDENT].values()}
+    stager = replace(_stager(world), held=_held(world))
+    digest = fingerprint_digest(stager.salt, prints["S000001"])
+    with world.engine.begin() as conn:  # as if it held its fingerprint's digest
+        conn.execute(sa.update(users).where(users.c.mis_id == "S000001").values(source_hash=digest))
+    with world.engine.connect() as conn:
+        assert "S000001" not in stager.vouch(conn, prints)
+        blind = replace(stager, held=stager.held._replace(overrides=False))
+        assert "S000001" in blind.vouch(conn, prints)  # what the flag spares asking
 
 
 def test_vouching_a_page_larger_than_one_statement_takes(world: World) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import datetime
@@ -22,7 +23,7 @@ from connectkit.processes import fork_available
 from connectkit.store.engine import make_engine
 from connectkit.store.tables import metadata
 from connectkit.sync import service
-from connectkit.sync.import_worker import worker_pages
+from connectkit.sync.import_worker import GATHER_SECONDS, worker_pages
 from connectkit.sync.people_read import PeopleRead
 
 from .conftest import NAME, World, build_world
@@ -222,3 +223,29 @@ def test_pages_that_are_ready_together_are_written_together(world: World) -> Non
     assert cursors[-1] is None
     assert None not in cursors[:-1]
     assert sum(page.imported for group in groups for page, _cursor in group) == 30
+
+
+class SteadyConnector:
+    """Yields the inner connector's pages ``gap`` seconds apart (a child slower than
+    the writer, as in an unchanged re-run)."""
+
+    def __init__(self, inner: Any, gap: float) -> None:
+        self.inner, self.gap = inner, gap
+
+    def fetch_people(
+        self, ctx: ConnectorContext, role: Role, since: datetime | None, cursor: str | None
+    ) -> Iterator[PeoplePage]:
+        for page in self.inner.fetch_people(ctx, role, since=since, cursor=cursor):
+            time.sleep(self.gap)
+            yield page
+
+
+def test_a_writer_ahead_of_the_worker_gathers_pages_into_groups(world: World) -> None:
+    _worker_world(world)  # 5 pages
+    connector, ctx = _connector_and_context(world)
+    slow = SteadyConnector(connector, gap=GATHER_SECONDS / 10)
+    read = PeopleRead(slow, ctx, _stager(world), Role.STUDENT, None, None)
+    sizes = [len(group) for group in worker_pages(world.engine, read)]
+    assert sum(sizes) == 5
+    assert sizes[0] == 1  # nothing to wait for yet: the first page is written at once
+    assert max(sizes) > 1  # then the writer, found waiting, gathers what follows

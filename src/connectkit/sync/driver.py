@@ -28,7 +28,7 @@ from connectkit.sync.mapper import compile_mapping
 from connectkit.sync.plan import Planner
 from connectkit.sync.results import RunResult, executed_counts, list_sizes
 from connectkit.sync.runtime import Runtime
-from connectkit.sync.stage import Stager, digests_held
+from connectkit.sync.stage import Stager, holdings
 from connectkit.sync.validate import Validator
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ def _import(
     connector = rt.hooks.connector(row.connector)
     region = str(row.settings.get("phone_region") or "GB")
     with rt.engine.connect() as conn:
-        held = digests_held(conn, row.id, run.id)
+        held = holdings(conn, row.id, run.id)
     stager = Stager(
         integration_id=row.id,
         integration=row.name,

@@ -13,9 +13,11 @@ stay busy). Resuming, counting and the run log are therefore the same in both mo
 The child is forked (plugins, the connector context and any test transport are
 inherited, nothing is pickled but the mapped pages). Pages travel through a pipe whose
 buffer (:data:`PIPE_BYTES` where Linux allows, else 64 KiB) bounds how far ahead the
-child gets, so memory stays flat while the child rarely waits for the writer; pages that
-are ready together (the parent is the slower side) are written in one transaction with
-one checkpoint, up to ``Runtime.import_group`` of them. An exception in the child is
+child gets, so memory stays flat while the child rarely waits for the writer. Pages
+that are ready together (the parent is the slower side) are written in one transaction
+with one checkpoint, up to ``Runtime.import_group`` of them; when the parent is the
+faster side (an unchanged re-run: the child decodes, the parent only notes) it gathers
+the pages that follow each other closely into such groups too. An exception in the child is
 re-raised in the parent (as a :class:`~connectkit.errors.ConnectorError` naming it when
 it cannot cross the pipe). If the parent dies, the child's next send fails and it
 exits; if the parent stops early, it terminates the child.

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 import sqlalchemy as sa
@@ -39,6 +39,21 @@ ERROR, DUPLICATE, READY = "error", "duplicate", "ready"
 Seen = tuple[str, int]
 """An unchanged record: MIS id and its user's id (a stale staged row of it, from an
 earlier run, is dropped by the plan)."""
+
+
+class Holdings(NamedTuple):
+    """What an integration holds that staging consults, read once per run (an import
+    writes none of it): users holding source digests or error rows left by another run
+    (``digests``), skips, overrides."""
+
+    digests: bool
+    skips: bool
+    overrides: bool
+
+
+EVERYTHING = Holdings(digests=True, skips=True, overrides=True)
+"""Consult everything (the safe default)."""
+
 EDITABLE = ("first_name", "last_name", "email", "phone")
 
 
@@ -94,9 +109,9 @@ class Stager:
     by_fingerprint: bool = False
     """Digest records by their connector fingerprints and vouch for them before mapping
     (the connector has the capability and no record adjuster is installed)."""
-    held: bool = True
-    """Some user of the integration holds a digest, or an earlier run left error rows
-    (:func:`digests_held`): False spares a first sync the lookups that cannot match."""
+    held: Holdings = EVERYTHING
+    """What the integration holds that staging consults (:func:`holdings`): lookups of
+    what it does not hold are skipped (a first sync holds nothing)."""
     notes: dict[str, Seen] = field(default_factory=dict, compare=False, repr=False)
     """What :meth:`vouch` found for the page being read, kept for :meth:`map_page`: the
     :data:`Seen` notes of unchanged records ..."""
@@ -120,7 +135,9 @@ class Stager:
         if not mapped and not unchanged:
             return MappedPage([], [], [], frozenset(), 0)
         self._adjust(role, mapped)
-        overridden = _apply_overrides(conn, self.integration_id, mapped)
+        overridden = (
+            _apply_overrides(conn, self.integration_id, mapped) if self.held.overrides else set()
+        )
         noted = [self.notes[i] for i in unchanged if i in self.notes]
         kept = [i for i in unchanged if i in self.errors]
         unnoted = [i for i in unchanged if i not in self.notes and i not in self.errors]
@@ -143,11 +160,11 @@ class Stager:
         those whose staged error row holds it (validating again would give that row)."""
         self.notes.clear()
         self.errors.clear()
-        if not (self.by_fingerprint and self.salt and self.held and fingerprints):
+        if not (self.by_fingerprint and self.salt and self.held.digests and fingerprints):
             return frozenset()
         salt = self.salt
         pairs = [(i, fingerprint_digest(salt, print_)) for i, print_ in fingerprints.items()]
-        for mis_id, user_id in _holding(conn, self.integration_id, pairs):
+        for mis_id, user_id in _holding(conn, self.integration_id, pairs, self.held):
             self.notes[mis_id] = (mis_id, int(user_id))
         rest = [pair for pair in pairs if pair[0] not in self.notes]
         if rest:
@@ -193,7 +210,7 @@ class Stager:
         """(the fresh records still to check, the MIS ids whose staged error row holds
         their digest). With fingerprints :meth:`vouch` already asked for the records
         digested by fingerprint, so only overridden ones are asked here."""
-        if not (self.salt and self.held):
+        if not (self.salt and self.held.digests):
             return fresh, []
         asked = [
             (record.mis_id, digest)
@@ -384,10 +401,14 @@ def _linked(conn: sa.Connection, integration_id: int, mis_ids: Sequence[str]) ->
 _HOLDING = (
     "SELECT u.mis_id, u.id FROM v JOIN users AS u "
     "ON u.integration_id = {p} AND u.mis_id = v.mis_id AND u.source_hash = v.digest "
-    "WHERE u.active "
-    "AND NOT EXISTS (SELECT 1 FROM skips AS k "
-    "WHERE k.integration_id = u.integration_id AND k.mis_id = u.mis_id) "
-    "AND NOT EXISTS (SELECT 1 FROM overrides AS o "
+    "WHERE u.active"
+)
+_NOT_SKIPPED = (
+    " AND NOT EXISTS (SELECT 1 FROM skips AS k "
+    "WHERE k.integration_id = u.integration_id AND k.mis_id = u.mis_id)"
+)
+_NOT_EDITED = (
+    " AND NOT EXISTS (SELECT 1 FROM overrides AS o "
     "WHERE o.integration_id = u.integration_id AND o.mis_id = u.mis_id)"
 )
 _ERRORS_HOLDING = (
@@ -398,12 +419,15 @@ _ERRORS_HOLDING = (
 
 
 def _holding(
-    conn: sa.Connection, integration_id: int, pairs: Sequence[tuple[str, str]]
+    conn: sa.Connection, integration_id: int, pairs: Sequence[tuple[str, str]], held: Holdings
 ) -> list[tuple[Any, ...]]:
     """Of (MIS id, digest) ``pairs``, those whose linked user is active, holds that
     digest, is not skipped and has no overrides: (MIS id, user id). One indexed
-    statement; the database compares."""
-    return _with_pairs(conn, _HOLDING, integration_id, pairs)
+    statement; the database compares (skips and overrides only where ``held`` says the
+    integration has any)."""
+    select = _HOLDING + (_NOT_SKIPPED if held.skips else "")
+    select += _NOT_EDITED if held.overrides else ""
+    return _with_pairs(conn, select, integration_id, pairs)
 
 
 def _unchanged_errors(
@@ -434,20 +458,22 @@ def _with_pairs(
 _PAIRS = 2000
 
 
-_HELD = (
+_HOLDINGS = (
     "SELECT EXISTS (SELECT 1 FROM users "
     "WHERE integration_id = {p} AND source_hash IS NOT NULL) "
     "OR EXISTS (SELECT 1 FROM staged_records "
-    "WHERE integration_id = {p} AND list = 'error' AND run_id <> {p})"
+    "WHERE integration_id = {p} AND list = 'error' AND run_id <> {p}), "
+    "EXISTS (SELECT 1 FROM skips WHERE integration_id = {p}), "
+    "EXISTS (SELECT 1 FROM overrides WHERE integration_id = {p})"
 )
 
 
-def digests_held(conn: sa.Connection, integration_id: int, run_id: int) -> bool:
-    """True when a user of the integration holds a source digest or a run other than
-    ``run_id`` left error rows: only then can a record of this run be vouched for or
-    kept (an import writes neither)."""
-    params = (integration_id, integration_id, run_id)
-    return bool(conn.exec_driver_sql(bulk.driver_sql(conn, _HELD), params).scalar())
+def holdings(conn: sa.Connection, integration_id: int, run_id: int) -> Holdings:
+    """What the integration holds for run ``run_id`` (error rows of that run itself do
+    not count: a record is read once per run)."""
+    params = (integration_id, integration_id, run_id, integration_id, integration_id)
+    row = conn.exec_driver_sql(bulk.driver_sql(conn, _HOLDINGS), params).one()
+    return Holdings(*(bool(value) for value in row))
 
 
 def _keep(conn: sa.Connection, run_id: int, integration_id: int, kept: Sequence[str]) -> None:
