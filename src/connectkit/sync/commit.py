@@ -78,16 +78,26 @@ def _settle_no_ops(rt: Runtime, run_id: int, integration_id: int) -> None:
         run_log.c.action == A.UNCHANGED,
     )
     with rt.engine.begin() as conn:
-        _vouch_unchanged(conn, run_id, integration_id)
-        conn.execute(
-            sa.delete(staged_records).where(
-                staged_records.c.integration_id == integration_id,
-                staged_records.c.list == "ready",
-                staged_records.c.mis_id.in_(unchanged),
+        if _any_ready(conn, integration_id):  # else nothing to vouch for or to drop
+            _vouch_unchanged(conn, run_id, integration_id)
+            conn.execute(
+                sa.delete(staged_records).where(
+                    staged_records.c.integration_id == integration_id,
+                    staged_records.c.list == "ready",
+                    staged_records.c.mis_id.in_(unchanged),
+                )
             )
-        )
         conn.execute(sa.update(run_log).where(no_op).values(outcome=A.OK))
         _fence(rt, conn, run_id)
+
+
+def _any_ready(conn: sa.Connection, integration_id: int) -> bool:
+    """Whether the integration has staged rows in the ready list (through the
+    ``(integration_id, list)`` index: an unchanged re-run usually has none)."""
+    ready = sa.select(staged_records.c.id).where(
+        staged_records.c.integration_id == integration_id, staged_records.c.list == "ready"
+    )
+    return bool(conn.execute(sa.select(ready.exists())).scalar())
 
 
 _VOUCH = """
