@@ -4,11 +4,11 @@ One transaction replaces the run's ``run_log`` lines with ``outcome='planned'`` 
 one per ready staged record (create / update with its field diff / merge / restore /
 unchanged; plain creates are planned set-based by :mod:`~connectkit.sync.plan_creates`),
 one ``unchanged`` line per record the stager found unchanged
-(``seen_unchanged``, written by one set-based statement), one per skipped record, and
-one per linked user to deactivate or delete (absent from a full run, or in the
-deletions feed of an incremental one). The commit phase then executes exactly these
-lines. Staged rows are read in id-ordered chunks joined to their linked users, so
-memory stays flat.
+(``seen_unchanged``, written by one set-based statement; staged rows earlier runs left
+for those records are dropped), one per skipped record (set-based too), and one per
+linked user to deactivate or delete (absent from a full run, or in the deletions feed
+of an incremental one). The commit phase then executes exactly these lines. Staged rows
+are read in id-ordered chunks joined to their linked users, so memory stays flat.
 """
 
 from __future__ import annotations
