@@ -5,9 +5,10 @@ is written once as Wonde-shaped JSON pages (``{"data": [...], "meta": {"paginati
 one page of ``--page-size`` records per line) to a scratch folder. A directory of N users
 is seeded, 2 % of them planted duplicates of MIS records (same name and email, differently
 cased / spaced), and 1 % of MIS records carry planted errors (no surname, a malformed email,
-an unusable phone). A small connector plugin in this file serves the pages: it decodes
-each page's JSON and maps every record with the Wonde plugin's own ``map_person``, as the
-real connector does after its HTTP call.
+an unusable phone). A small connector plugin in this file serves the pages: it reads
+each page with the Wonde plugin's own lazy page reader and maps it with the plugin's own
+``read_people`` (fingerprints, vouching, ``map_person``), as the real connector does
+after its HTTP call.
 
 Measured, in this order, on the same records and the same store:
 
@@ -428,8 +429,12 @@ def _serve(
     cursor: str | None,
     unchanged: Any,
 ) -> Iterator[Any]:
+    """The pages of ``role`` as the Wonde connector reads them after its HTTP call:
+    lazily (:func:`connectkit_wonde.records.read_page`), then fingerprinted, vouched for
+    and mapped by its own :func:`connectkit_wonde.people.read_people`."""
     from connectkit.models import PeoplePage, Role
-    from connectkit_wonde.mapping import fingerprint, map_person
+    from connectkit_wonde.people import read_people
+    from connectkit_wonde.records import read_page
 
     as_role = Role(role)
     start = int(cursor) if cursor else 0
@@ -445,20 +450,10 @@ def _serve(
     for number, page in enumerate(source):
         if number < start:
             continue
-        payload = orjson.loads(page)
-        prints = {raw["id"]: fingerprint(raw, as_role) for raw in payload["data"]}
-        same = unchanged(prints)
-        mapped = (
-            map_person(raw, as_role, (), prints[raw["id"]])
-            for raw in payload["data"]
-            if raw["id"] not in same
-        )
+        payload = read_page(page)
+        people, same = read_people(as_role, payload["data"], frozenset(), unchanged)
         more = bool(payload["meta"]["pagination"]["more"])
-        yield PeoplePage(
-            people=tuple(p for p in mapped if p is not None),
-            cursor=str(number + 1) if more else None,
-            unchanged=tuple(i for i in prints if i in same),
-        )
+        yield PeoplePage(people=people, cursor=str(number + 1) if more else None, unchanged=same)
 
 
 def _mapping() -> dict[str, Any]:

@@ -12,11 +12,12 @@ times, with the garbage collector disabled and enabled, in two modes:
 
 Then the import worker child's per-record stages, page by page (``child_*``), with the
 collector tuned as a run tunes it (``connectkit.sync.gc_tuning``; the forked child inherits
-it): decode the page, ``fingerprint`` every record (with the not-permitted paths every Wonde
-pass has, ``scopes.ALWAYS``), ``map_person`` it with that fingerprint,
-``PopulationMap.apply`` the sync benchmark's mapping to it, pickle the mapped page; each
-stage timed on its own (freeing the previous page's objects falls in the stage that
-replaces them, as in the child).
+it), as on a first sync (nothing vouched for): read the page lazily
+(``records.read_page``: each record's bytes and id), fingerprint every record's bytes
+(with the not-permitted paths every Wonde pass has, ``scopes.ALWAYS``), decode each
+record, ``map_person`` it with that fingerprint, ``PopulationMap.apply`` the sync
+benchmark's mapping to it, pickle the mapped page; each stage timed on its own (freeing
+the previous page's objects falls in the stage that replaces them, as in the child).
 
 Figures are medians of the repeats, in µs per record.
 
@@ -97,13 +98,17 @@ def pass_pages(source: Sequence[tuple[bytes, Any]]) -> float:
     return elapsed
 
 
-CHILD_STAGES = ("decode", "fingerprint", "map_person", "apply", "pickle")
+CHILD_STAGES = ("read", "fingerprint", "decode", "map_person", "apply", "pickle")
 
 
 def pass_child(source: Sequence[tuple[bytes, Any]]) -> list[float]:
-    """Seconds spent in each of :data:`CHILD_STAGES` over every page, as the child runs them."""
+    """Seconds spent in each of :data:`CHILD_STAGES` over every page, as the import
+    worker runs them on a first sync (nothing vouched for): the connector's lazy page
+    read, fingerprints from each record's bytes, decoding and mapping each record, the
+    mapping rules, pickling the page for the writer."""
     from connectkit.sync.mapper import compile_mapping
-    from connectkit_wonde.mapping import fingerprint, map_person
+    from connectkit_wonde.mapping import fingerprinter, map_person
+    from connectkit_wonde.records import read_page
     from connectkit_wonde.scopes import ALWAYS
 
     populations = compile_mapping(_mapping())
@@ -115,11 +120,14 @@ def pass_child(source: Sequence[tuple[bytes, Any]]) -> list[float]:
     mapped: list[Any] = []
     for page, role in source:
         start = clock()
-        rows = orjson.loads(page)["data"]
-        decoded = clock()
-        prints = [fingerprint(raw, role, denied) for raw in rows]
+        rows = read_page(page)["data"]
+        read = clock()
+        of = fingerprinter(role, denied)
+        prints = [of(row.source) for row in rows]
         printed = clock()
-        pairs = zip(rows, prints, strict=True)
+        raws = [row.decoded() for row in rows]
+        decoded = clock()
+        pairs = zip(raws, prints, strict=True)
         people = [map_person(raw, role, denied, print_) for raw, print_ in pairs]
         built = clock()
         population = populations[role]
@@ -127,9 +135,9 @@ def pass_child(source: Sequence[tuple[bytes, Any]]) -> list[float]:
         applied = clock()
         pickle.dumps(mapped, protocol=pickle.HIGHEST_PROTOCOL)
         done = clock()
-        for i, lap in enumerate(
-            (decoded - start, printed - decoded, built - printed, applied - built, done - applied)
-        ):
+        laps = (read - start, printed - read, decoded - printed, built - decoded,
+                applied - built, done - applied)  # fmt: skip
+        for i, lap in enumerate(laps):
             spent[i] += lap
     del rows, people, mapped
     return spent

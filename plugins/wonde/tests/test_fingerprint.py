@@ -11,6 +11,7 @@ import orjson
 from connectkit.models import Role
 from connectkit_wonde import people
 from connectkit_wonde.mapping import MAPPING_REVISION, fingerprint
+from connectkit_wonde.records import RawRecord
 
 RAW: dict[str, Any] = {
     "id": "A1",
@@ -39,21 +40,32 @@ def test_fingerprint_is_stable_and_sees_every_change() -> None:
 
 
 def test_fingerprint_bytes_are_pinned_to_the_mapping_revision() -> None:
-    """The digest of revision 2: the raw record in its own key order (so the same record
-    with its keys reordered is "changed" once: safe, and cheaper than sorting every
-    record's keys), the role, the sorted not-permitted paths. A change to these bytes must
-    bump MAPPING_REVISION (and this pin), or every stored fingerprint would silently mean
-    something else."""
+    """The digest of revision 2: the role and the sorted not-permitted paths, then the
+    record's JSON bytes as received (a decoded record is serialised in its own key
+    order). A change to these bytes must bump MAPPING_REVISION (and this pin), or every
+    stored fingerprint would silently mean something else."""
     assert MAPPING_REVISION == "2"
-    assert fingerprint(RAW, Role.STUDENT) == "a1445b9408d7f46141bb898c38873af2"
-    assert fingerprint(RAW, Role.STAFF, ["b", "a"]) == "a927811bf5029d0d6a1618a8dafd7330"
-    source = orjson.dumps(["2", "staff", ["a", "b"], RAW])
-    expected = hashlib.blake2b(source, digest_size=16).hexdigest()
-    assert fingerprint(RAW, Role.STAFF, iter(["b", "a"])) == expected
+    source = orjson.dumps(RAW)
+    assert fingerprint(source, Role.STUDENT) == fingerprint(RAW, Role.STUDENT)
+    assert fingerprint(RAW, Role.STUDENT) == "5388e91298583debc24918a66310ad69"
+    header = orjson.dumps(["2", "staff", ["a", "b"]]) + b"\n"
+    expected = hashlib.blake2b(header + source, digest_size=16).hexdigest()
+    assert fingerprint(source, Role.STAFF, iter(["b", "a"])) == expected
+
+
+def test_a_record_sent_with_other_spacing_fingerprints_differently_once() -> None:
+    spaced = orjson.dumps(RAW, option=orjson.OPT_INDENT_2)
+    assert fingerprint(spaced, Role.STUDENT) != fingerprint(orjson.dumps(RAW), Role.STUDENT)
+    assert fingerprint(spaced, Role.STUDENT) == fingerprint(bytes(spaced), Role.STUDENT)
 
 
 def _rows() -> list[dict[str, Any]]:
     return [{**RAW, "id": f"A{n}", "upi": f"u{n}"} for n in range(5)]
+
+
+def _records(rows: list[Any]) -> list[RawRecord]:
+    """The rows as a lazily read page holds them (their JSON bytes)."""
+    return [RawRecord.of(orjson.dumps(row)) for row in rows]
 
 
 def test_vouched_records_are_listed_not_mapped() -> None:
@@ -63,22 +75,22 @@ def test_vouched_records_are_listed_not_mapped() -> None:
         asked.append(dict(prints))
         return frozenset({"A1", "A3"})
 
-    found, same = people._people(None, Role.STUDENT, _rows(), frozenset(), vouch)  # type: ignore[arg-type]
+    found, same = people.read_people(Role.STUDENT, _records(_rows()), frozenset(), vouch)
     assert [p.mis_id for p in found] == ["A0", "A2", "A4"]
     assert same == ("A1", "A3")
     assert len(asked) == 1  # one question per page
-    assert asked[0]["A2"] == fingerprint(_rows()[2], Role.STUDENT)
+    assert asked[0]["A2"] == fingerprint(orjson.dumps(_rows()[2]), Role.STUDENT)
     assert all(p.fingerprint == asked[0][p.mis_id] for p in found)
 
 
 def test_without_vouching_every_record_is_mapped_with_its_fingerprint() -> None:
-    found, same = people._people(
-        None,  # type: ignore[arg-type]
+    found, same = people.read_people(
         Role.STUDENT,
-        [*_rows(), "not a record", {"id": None}],
+        _records([*_rows(), "not a record", {"id": None}, {"id": " A9 ", "upi": "u9"}]),
         frozenset(),
         lambda _prints: frozenset(),
     )
-    assert [p.mis_id for p in found] == ["A0", "A1", "A2", "A3", "A4"]
+    assert [p.mis_id for p in found] == ["A0", "A1", "A2", "A3", "A4", "A9"]
     assert same == ()
-    assert all(p.fingerprint for p in found)
+    assert [bool(p.fingerprint) for p in found] == [True] * 5 + [False]  # " A9 ": no id
+

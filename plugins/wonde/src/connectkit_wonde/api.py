@@ -8,11 +8,12 @@ own host (a ``next`` pointing elsewhere would carry the token away).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
 
 import httpx
+import msgspec
 
 from connectkit.errors import BadResponseError, NotFoundError
 from connectkit.http import (
@@ -24,6 +25,7 @@ from connectkit.http import (
     safe_url,
     send,
 )
+from connectkit_wonde import records
 from connectkit_wonde.config import WondeConfig
 from connectkit_wonde.parse import next_page_url
 
@@ -70,11 +72,17 @@ class WondeAPI:
 
     # --- raw calls -------------------------------------------------------------------
 
-    def get(self, url: str, params: Mapping[str, str | int] | None = None) -> Any:
-        """GET ``url`` (absolute, or relative to ``base_url``) with retries; decoded JSON."""
+    def get(
+        self,
+        url: str,
+        params: Mapping[str, str | int] | None = None,
+        decode: Callable[[httpx.Response], Any] = decode_json,
+    ) -> Any:
+        """GET ``url`` (absolute, or relative to ``base_url``) with retries; the body
+        decoded by ``decode`` (JSON, by default)."""
         extra: dict[str, Any] = {"params": dict(params)} if params else {}
         response = send(self.client, "GET", url, policy=self.policy, **extra)
-        return decode_json(response)
+        return decode(response)
 
     def post(self, url: str, body: Any) -> httpx.Response:
         """POST once, never retried; the caller maps errors (write-back is not idempotent)."""
@@ -124,21 +132,24 @@ class WondeAPI:
         url = httpx.URL(f"{self.school_base()}/{resource}").copy_merge_params(dict(params))
         return str(url)
 
-    def pages(self, url: str, prefetch: bool = False) -> Iterator[Page]:
+    def pages(self, url: str, prefetch: bool = False, lazy: bool = False) -> Iterator[Page]:
         """Pages of a list from ``url`` (page 1, or a stored next-URL to resume at);
-        ``prefetch`` reads the next page while the caller maps the current one."""
+        ``prefetch`` reads the next page while the caller maps the current one; ``lazy``
+        leaves each record undecoded (:mod:`connectkit_wonde.records`)."""
         self.check_same_host(url)
-        return paginate_next_url(
-            self._fetch_page, url, self._next, max_pages=MAX_PAGES, prefetch=prefetch
-        )
+        fetch = self._fetch_lazy_page if lazy else self._fetch_page
+        return paginate_next_url(fetch, url, self._next, max_pages=MAX_PAGES, prefetch=prefetch)
 
     def global_pages(self, url: str) -> Iterator[Page]:
         """Pages of a global (not school-scoped) list on the configured base host."""
         return paginate_next_url(self._fetch_page, url, next_page_url, max_pages=MAX_PAGES)
 
-    def _fetch_page(self, url: str) -> Any:
+    def _fetch_lazy_page(self, url: str) -> Any:
+        return self._fetch_page(url, decode=_lazy_page)
+
+    def _fetch_page(self, url: str, decode: Callable[[httpx.Response], Any] = decode_json) -> Any:
         try:
-            payload = self.get(url)
+            payload = self.get(url, decode=decode)
         except NotFoundError as exc:
             raise NotFoundError(
                 f"{exc}; the school may live on another regional domain (follow_region)"
@@ -159,3 +170,20 @@ class WondeAPI:
         home = httpx.URL(self.school_base())
         if (target.scheme, target.host, target.port) != (home.scheme, home.host, home.port):
             raise BadResponseError("refusing a page URL on another host", url=safe_url(url))
+
+
+def _lazy_page(response: httpx.Response) -> Any:
+    """A people page with its records left as bytes (:func:`records.read_page`); None
+    (no data list) for an empty body or one without a ``data`` list; BadResponseError
+    naming the token-free URL when the body is not JSON (e.g. a truncated page)."""
+    body = response.content
+    if not body.strip():
+        return None
+    try:
+        return records.read_page(body)
+    except records.NotAPage:
+        return None
+    except msgspec.DecodeError as exc:
+        raise BadResponseError(
+            f"response is not valid JSON ({exc})", url=safe_url(response.request.url)
+        ) from None

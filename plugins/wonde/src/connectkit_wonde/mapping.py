@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 import orjson
@@ -208,19 +208,38 @@ def _safe(record_id: str, name: str, parse: Any, value: Any, invalid: dict[str, 
 MAPPING_REVISION = "2"
 """Part of every fingerprint: bump it whenever :func:`map_person` maps the same raw record
 differently, or :func:`fingerprint` digests it differently, so the engine checks every
-record again once. 2: the raw record is digested in its own key order (1 sorted its keys)."""
+record again once. 2: the record's JSON bytes as received (1 digested the decoded record
+with its keys sorted)."""
 
 
-def fingerprint(raw: Mapping[str, Any], role: Role, not_permitted: Iterable[str] = ()) -> str:
-    """The fingerprint of what :func:`map_person` maps ``raw`` from: the raw record (keys
-    in the order given), the role, the not-permitted paths (sorted) and
-    :data:`MAPPING_REVISION`.
+def fingerprinter(
+    role: Role, not_permitted: Iterable[str] = ()
+) -> Callable[[Mapping[str, Any] | bytes], str]:
+    """:func:`fingerprint` for one page: the role and not-permitted paths are digested
+    once, each record's source then only added to a copy of that state."""
+    header = orjson.dumps([MAPPING_REVISION, str(role), sorted(not_permitted)])
+    seed = _blake2b(header + b"\n", digest_size=16)
 
-    Equal for equal input in the same key order. The same record with its keys in another
+    def of(raw: Mapping[str, Any] | bytes) -> str:
+        digest = seed.copy()
+        digest.update(raw if isinstance(raw, bytes) else orjson.dumps(raw))
+        return digest.hexdigest()
+
+    return of
+
+
+def fingerprint(
+    raw: Mapping[str, Any] | bytes, role: Role, not_permitted: Iterable[str] = ()
+) -> str:
+    """The fingerprint of what :func:`map_person` maps a record from: the record's JSON
+    bytes as received (or a decoded record, serialised in its own key order), the role,
+    the not-permitted paths (sorted) and :data:`MAPPING_REVISION`.
+
+    Equal for equal bytes. The same record sent with other whitespace, escaping or key
     order may fingerprint differently: that only costs a needless re-check ("changed"),
-    never a missed change, and sorting every record's keys costs more than it saves."""
-    source = orjson.dumps([MAPPING_REVISION, str(role), sorted(not_permitted), raw])
-    return _blake2b(source, digest_size=16).hexdigest()
+    never a missed change, and digesting the bytes as they came is what spares a re-run
+    from serialising every record again."""
+    return fingerprinter(role, not_permitted)(raw)
 
 
 _blake2b = hashlib.blake2b

@@ -7,15 +7,16 @@ core is ``"<endpoint>|<next page URL>"``; the URL is Wonde's own ``meta.paginati
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
 from connectkit.errors import BadResponseError
 from connectkit.models import MISPerson, PeoplePage, Role
 from connectkit_wonde.api import WondeAPI
-from connectkit_wonde.mapping import fingerprint, map_person
+from connectkit_wonde.mapping import fingerprinter, map_person
 from connectkit_wonde.parse import format_updated_after, relation
+from connectkit_wonde.records import RawRecord
 from connectkit_wonde.scopes import not_permitted_paths
 
 Vouch = Callable[[Mapping[str, str]], frozenset[str]]
@@ -55,9 +56,8 @@ def _split(cursor: str, allowed: list[str]) -> tuple[str, str]:
     return source, url
 
 
-def _keep(api: WondeAPI, role: Role, raw: Any) -> bool:
-    if role is not Role.STAFF or not api.cfg.current_staff_only:
-        return True
+def _current(raw: Any) -> bool:
+    """False for a staff record whose employment details say it is not current."""
     details = relation(raw.get("employment_details")) if isinstance(raw, dict) else None
     return not (isinstance(details, dict) and details.get("current") is False)
 
@@ -71,8 +71,9 @@ def people_pages(
 ) -> Iterator[PeoplePage]:
     """Yield PeoplePages of ``role``; resume after the page whose cursor is ``cursor``.
 
-    Every record is fingerprinted; those ``unchanged`` (``ConnectorContext.unchanged``)
-    vouches for are not mapped but listed in the page's ``unchanged``.
+    Pages are read lazily (:mod:`connectkit_wonde.records`): every record is
+    fingerprinted from its bytes; those ``unchanged`` (``ConnectorContext.unchanged``)
+    vouches for are never decoded, only listed in the page's ``unchanged``.
     """
     order = sources(api, role)
     params = _params(api, role, since)
@@ -81,13 +82,14 @@ def people_pages(
     else:
         start, url = _split(cursor, order)
     denied = not_permitted_paths(api)
+    current_only = role is Role.STAFF and api.cfg.current_staff_only
     for index in range(order.index(start), len(order)):
         source = order[index]
         if source != start:
             url = api.first_url(source, params)
         later = order[index + 1] if index + 1 < len(order) else None
-        for page in api.pages(url, prefetch=True):
-            people, same = _people(api, role, page.payload["data"], denied, unchanged)
+        for page in api.pages(url, prefetch=True, lazy=True):
+            people, same = read_people(role, page.payload["data"], denied, unchanged, current_only)
             if page.next is not None:
                 nxt: str | None = f"{source}|{page.next}"
             elif later is not None:
@@ -97,24 +99,36 @@ def people_pages(
             yield PeoplePage(people=people, cursor=nxt, unchanged=same)
 
 
-def _people(
-    api: WondeAPI, role: Role, rows: list[Any], denied: frozenset[str], unchanged: Vouch
+def read_people(
+    role: Role,
+    rows: Sequence[RawRecord],
+    denied: frozenset[str],
+    unchanged: Vouch,
+    current_only: bool = False,
 ) -> tuple[tuple[MISPerson, ...], tuple[str, ...]]:
-    """(the page's people, mapped; the ids of its records the engine vouched for)."""
-    kept = [raw for raw in rows if isinstance(raw, dict) and _keep(api, role, raw)]
-    prints = {
-        ident: fingerprint(raw, role, denied)
-        for raw in kept
-        if isinstance(ident := raw.get("id"), str) and ident.strip() == ident and ident
-    }
+    """One page's people: (those mapped; the ids of the records the engine vouched for).
+
+    Every record with a usable id is fingerprinted from its bytes, the engine is asked
+    once, and only the other records are decoded and mapped (records that are not
+    objects are skipped; with ``current_only``, so are staff who are not current, which
+    needs their records decoded first)."""
+    decoded: dict[int, Any] = {}
+    if current_only:
+        decoded = {n: row.decoded() for n, row in enumerate(rows)}
+        kept = [(n, row) for n, row in enumerate(rows) if _current(decoded[n])]
+    else:
+        kept = list(enumerate(rows))
+    of = fingerprinter(role, denied)
+    prints = {row.ident: of(row.source) for _n, row in kept if row.ident is not None}
     vouched = unchanged(prints) if prints else frozenset()
     people = []
-    for raw in kept:
-        ident = raw.get("id")
-        if ident in vouched:
+    for n, row in kept:
+        if row.ident in vouched:
             continue
-        print_ = prints.get(ident) if isinstance(ident, str) else None
-        person = map_person(raw, role, denied, print_)
+        raw = decoded[n] if n in decoded else row.decoded()
+        if not isinstance(raw, dict):
+            continue
+        person = map_person(raw, role, denied, prints.get(row.ident) if row.ident else None)
         if person is not None:
             people.append(person)
     return tuple(people), tuple(i for i in prints if i in vouched)
