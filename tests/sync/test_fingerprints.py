@@ -44,6 +44,12 @@ def _read(world: World, role: Role = Role.STUDENT) -> list[PeoplePage]:
     return list(world.rt.hooks.connector("fake").fetch_people(ctx, role, None, None))
 
 
+def _world_without_fingerprints(sync_engine: Any, tmp_path: Any) -> World:
+    """A world whose fake connector does not declare the ``fingerprints`` capability."""
+    plain = Capabilities(**(ALL_CAPABILITIES.model_dump() | {"fingerprints": False}))
+    return build_world(sync_engine, tmp_path / "state", capabilities=plain)
+
+
 def _left_out(pages: list[PeoplePage]) -> set[str]:
     return {mis_id for page in pages for mis_id in page.unchanged}
 
@@ -101,8 +107,7 @@ def test_a_connector_may_not_leave_out_what_the_engine_did_not_vouch_for(
 def test_without_the_capability_mapped_digests_still_skip_staging(
     sync_engine: Any, tmp_path: Any
 ) -> None:
-    plain = Capabilities(**(ALL_CAPABILITIES.model_dump() | {"fingerprints": False}))
-    world = build_world(sync_engine, tmp_path / "state", capabilities=plain)
+    world = _world_without_fingerprints(sync_engine, tmp_path)
     first_sync(world)
     pages = _read(world)
     assert _left_out(pages) == set()
@@ -166,8 +171,7 @@ def test_a_changed_error_record_is_validated_again(world: World) -> None:
 def test_without_the_capability_an_unchanged_error_row_is_kept_by_its_mapped_digest(
     sync_engine: Any, tmp_path: Any
 ) -> None:
-    plain = Capabilities(**(ALL_CAPABILITIES.model_dump() | {"fingerprints": False}))
-    world = build_world(sync_engine, tmp_path / "state", capabilities=plain)
+    world = _world_without_fingerprints(sync_engine, tmp_path)
     first_sync(world)
     world.fake.update_person(Role.STUDENT, "S000006", last_name="")
     service.start_run(world.rt, NAME)
@@ -188,19 +192,19 @@ def _held(world: World, run_id: int = 0) -> Holdings:
 def test_a_first_sync_holds_nothing_then_its_error_rows_are_held(world: World) -> None:
     world.add(Role.STUDENT, 3)
     world.fake.update_person(Role.STUDENT, "S000001", last_name="")
-    assert _held(world) == Holdings(digests=False, skips=False, overrides=False)
+    assert _held(world) == Holdings(digests=False, errors=False, skips=False, overrides=False)
     first = service.start_run(world.rt, NAME)
-    assert _held(world).digests  # its error row, seen from another run
-    assert not _held(world, first.run_id).digests  # a run's own rows are not earlier ones
+    assert _held(world).errors  # its error row, seen from another run
+    assert not _held(world, first.run_id).errors  # a run's own rows are not earlier ones
     with world.engine.begin() as conn:
         review.skip(conn, NAME, "S000001", actor="test")
-    assert _held(world) == Holdings(digests=True, skips=True, overrides=False)
+    assert _held(world) == Holdings(digests=False, errors=True, skips=True, overrides=False)
 
 
 def test_committed_users_hold_digests_and_edits_are_held(world: World) -> None:
     first_sync_with_an_edit(world, students=4)
     assert world.staged("error") == []
-    assert _held(world) == Holdings(digests=True, skips=False, overrides=True)
+    assert _held(world) == Holdings(digests=True, errors=False, skips=False, overrides=True)
 
 
 def test_vouching_asks_about_skips_and_edits_only_where_there_are_any(world: World) -> None:

@@ -226,24 +226,28 @@ def test_pages_that_are_ready_together_are_written_together(world: World) -> Non
 
 
 class SteadyConnector:
-    """Yields the inner connector's pages ``gap`` seconds apart (a child slower than
-    the writer, as in an unchanged re-run)."""
+    """Yields the inner connector's pages, the first at once, the second after ``pause``
+    seconds and the rest ``gap`` seconds apart (a child slower than the writer, as in
+    an unchanged re-run)."""
 
-    def __init__(self, inner: Any, gap: float) -> None:
-        self.inner, self.gap = inner, gap
+    def __init__(self, inner: Any, pause: float, gap: float) -> None:
+        self.inner, self.pause, self.gap = inner, pause, gap
 
     def fetch_people(
         self, ctx: ConnectorContext, role: Role, since: datetime | None, cursor: str | None
     ) -> Iterator[PeoplePage]:
-        for page in self.inner.fetch_people(ctx, role, since=since, cursor=cursor):
-            time.sleep(self.gap)
+        pages = self.inner.fetch_people(ctx, role, since=since, cursor=cursor)
+        for number, page in enumerate(pages):
+            time.sleep(0 if number == 0 else self.pause if number == 1 else self.gap)
             yield page
 
 
 def test_a_writer_ahead_of_the_worker_gathers_pages_into_groups(world: World) -> None:
     _worker_world(world)  # 5 pages
     connector, ctx = _connector_and_context(world)
-    slow = SteadyConnector(connector, gap=GATHER_SECONDS / 10)
+    # the second page comes well after the first (so the first is written alone, at
+    # once), but within the gather window of a writer found waiting; the rest follow
+    slow = SteadyConnector(connector, pause=GATHER_SECONDS * 0.75, gap=GATHER_SECONDS / 10)
     read = PeopleRead(slow, ctx, _stager(world), Role.STUDENT, None, None)
     sizes = [len(group) for group in worker_pages(world.engine, read)]
     assert sum(sizes) == 5

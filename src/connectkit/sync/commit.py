@@ -22,8 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 import sqlalchemy as sa
@@ -232,53 +231,30 @@ class _Targets:
         return int(found)
 
 
-def _row(
-    integration_id: int, line: Line, targets: _Targets, stamp: Any
-) -> tuple[tuple[str, ...], tuple[Any, ...]]:
+def _row(integration_id: int, line: Line, targets: _Targets, stamp: Any) -> dict[str, Any]:
     """The users row a create / update / merge / restore line writes (the one place a
-    row is built): its column names and its driver-ready values in that order,
-    ``updated_at`` = ``stamp``. Unmapped fields (no email or phone in the line's values)
-    are not columns of it, nor are their match keys."""
-    detail = line["detail"]
-    values: Mapping[str, str | None] = detail["values"]
-    shape = _shape(tuple(values))
+    row is built): column name -> driver-ready value, ``updated_at`` = ``stamp``."""
+    values: Mapping[str, str | None] = line["detail"]["values"]
+    row: dict[str, Any] = {k: values[k] for k in _COLUMNS if k in values}
+    row |= targets.ids(values)
     # staging's keys of these very values (set-based create lines), else computed here
-    keys = detail.get("keys") or user_keys(values)
-    ids = targets.ids(values)
-    row = (
-        *[values[name] for name in shape.fields],
-        *[ids[name] for name in _TARGETS],
-        *[keys[name] for name in shape.keys],
-        integration_id,
-        line["mis_id"],
-        detail["hash"],
-        detail.get("source"),
-        True,
-        stamp,
+    keys = dict(line["detail"].get("keys") or user_keys(values))
+    if "email" not in values:
+        keys.pop("email_key")
+    if "phone" not in values:
+        keys.pop("phone_key")
+    return (
+        row
+        | keys
+        | {
+            "integration_id": integration_id,
+            "mis_id": line["mis_id"],
+            "record_hash": line["detail"]["hash"],
+            "source_hash": line["detail"].get("source"),
+            "active": True,
+            "updated_at": stamp,
+        }
     )
-    return shape.columns, row
-
-
-class _Shape(NamedTuple):
-    """Which columns a line's values give: its value fields, its match keys, and all
-    of the row's column names in order."""
-
-    fields: tuple[str, ...]
-    keys: tuple[str, ...]
-    columns: tuple[str, ...]
-
-
-@lru_cache(maxsize=64)
-def _shape(names: tuple[str, ...]) -> _Shape:
-    """The row shape of values with these names (a run has a handful of shapes)."""
-    fields = tuple(name for name in _COLUMNS if name in names)
-    keys = ("name_key", *(f"{n}_key" for n in ("email", "phone") if n in names))
-    columns = (*fields, *_TARGETS, *keys, *_ROW_TAIL)
-    return _Shape(fields, keys, columns)
-
-
-_TARGETS = ("user_type_id", "site_id", "area_id")
-_ROW_TAIL = ("integration_id", "mis_id", "record_hash", "source_hash", "active", "updated_at")
 
 
 def _create(
@@ -294,7 +270,7 @@ def _create(
         return []
     for columns, rows in _homogeneous(lines, lambda ln: _row(integration_id, ln, targets, stamp)):
         sql = bulk.insert_sql(conn, "users", [*columns, "created_at"])
-        bulk.execute_many(conn, sql, [(*row, stamp) for _line, row in rows])
+        bulk.execute_many(conn, sql, [(*row.values(), stamp) for _line, row in rows])
     mis_ids = [line["mis_id"] for line in lines]
     sql = bulk.driver_sql(conn, _NEW_IDS) + bulk.placeholders(conn, len(mis_ids)) + ")"
     ids: dict[str, int] = dict(conn.exec_driver_sql(sql, (integration_id, *mis_ids)).all())
@@ -318,19 +294,19 @@ def _update(
     ``UPDATE ... WHERE id = ?`` per column set."""
     for columns, rows in _homogeneous(lines, lambda ln: _row(integration_id, ln, targets, stamp)):
         sql = bulk.update_sql(conn, "users", columns, "id")
-        bulk.execute_many(conn, sql, [(*row, line["user_id"]) for line, row in rows])
+        bulk.execute_many(conn, sql, [(*row.values(), line["user_id"]) for line, row in rows])
 
 
 def _homogeneous(
-    lines: Sequence[Line],
-    build: Callable[[Line], tuple[tuple[str, ...], tuple[Any, ...]]],
-) -> list[tuple[tuple[str, ...], list[tuple[Line, tuple[Any, ...]]]]]:
-    """Rows grouped by their column names (executemany needs one shape per statement):
-    ``[(columns, [(line, row values), ...]), ...]``."""
-    groups: dict[tuple[str, ...], list[tuple[Line, tuple[Any, ...]]]] = defaultdict(list)
+    lines: Sequence[Line], build: Callable[[Line], dict[str, Any]]
+) -> list[tuple[tuple[str, ...], list[tuple[Line, dict[str, Any]]]]]:
+    """Rows grouped by their column names in order (executemany needs one shape per
+    statement): ``[(columns, [(line, row), ...]), ...]``; every row of a group lists its
+    values in that group's column order."""
+    groups: dict[tuple[str, ...], list[tuple[Line, dict[str, Any]]]] = defaultdict(list)
     for line in lines:
-        columns, row = build(line)
-        groups[columns].append((line, row))
+        row = build(line)
+        groups[tuple(row)].append((line, row))
     return list(groups.items())
 
 

@@ -43,15 +43,16 @@ earlier run, is dropped by the plan)."""
 
 class Holdings(NamedTuple):
     """What an integration holds that staging consults, read once per run (an import
-    writes none of it): users holding source digests or error rows left by another run
-    (``digests``), skips, overrides."""
+    writes none of it): users holding source digests, error rows left by another run,
+    skips, overrides."""
 
     digests: bool
+    errors: bool
     skips: bool
     overrides: bool
 
 
-EVERYTHING = Holdings(digests=True, skips=True, overrides=True)
+EVERYTHING = Holdings(digests=True, errors=True, skips=True, overrides=True)
 """Consult everything (the safe default)."""
 
 EDITABLE = ("first_name", "last_name", "email", "phone")
@@ -160,14 +161,18 @@ class Stager:
         those whose staged error row holds it (validating again would give that row)."""
         self.notes.clear()
         self.errors.clear()
-        if not (self.by_fingerprint and self.salt and self.held.digests and fingerprints):
+        held = self.held
+        if not (self.by_fingerprint and self.salt and fingerprints):
+            return frozenset()
+        if not (held.digests or held.errors):  # a first sync: nothing can be vouched for
             return frozenset()
         salt = self.salt
         pairs = [(i, fingerprint_digest(salt, print_)) for i, print_ in fingerprints.items()]
-        for mis_id, user_id in _holding(conn, self.integration_id, pairs, self.held):
-            self.notes[mis_id] = (mis_id, int(user_id))
+        if held.digests:
+            for mis_id, user_id in _holding(conn, self.integration_id, pairs, held):
+                self.notes[mis_id] = (mis_id, int(user_id))
         rest = [pair for pair in pairs if pair[0] not in self.notes]
-        if rest:
+        if rest and held.errors:
             self.errors.update(_unchanged_errors(conn, self.integration_id, rest))
         return frozenset(self.notes).union(self.errors)
 
@@ -210,7 +215,7 @@ class Stager:
         """(the fresh records still to check, the MIS ids whose staged error row holds
         their digest). With fingerprints :meth:`vouch` already asked for the records
         digested by fingerprint, so only overridden ones are asked here."""
-        if not (self.salt and self.held.digests):
+        if not (self.salt and self.held.errors):
             return fresh, []
         asked = [
             (record.mis_id, digest)
@@ -444,12 +449,12 @@ def _with_pairs(
     """``select`` over ``v (mis_id, digest)``, the ``pairs`` as a VALUES list, with this
     integration's id as its ``{p}`` parameter; one statement per :data:`_PAIRS` pairs
     (well inside both databases' limits on parameters)."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    body = bulk.driver_sql(conn, select)
+    pair = f"({bulk.placeholders(conn, 2)})"
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(pairs), _PAIRS):
         chunk = pairs[start : start + _PAIRS]
-        values = ", ".join([f"({mark}, {mark})"] * len(chunk))
-        sql = f"WITH v (mis_id, digest) AS (VALUES {values}) " + select.format(p=mark)
+        sql = f"WITH v (mis_id, digest) AS (VALUES {', '.join([pair] * len(chunk))}) {body}"
         flat = [value for pair in chunk for value in pair]
         found += [tuple(row) for row in conn.exec_driver_sql(sql, (*flat, integration_id))]
     return found
@@ -460,8 +465,8 @@ _PAIRS = 2000
 
 _HOLDINGS = (
     "SELECT EXISTS (SELECT 1 FROM users "
-    "WHERE integration_id = {p} AND source_hash IS NOT NULL) "
-    "OR EXISTS (SELECT 1 FROM staged_records "
+    "WHERE integration_id = {p} AND source_hash IS NOT NULL), "
+    "EXISTS (SELECT 1 FROM staged_records "
     "WHERE integration_id = {p} AND list = 'error' AND run_id <> {p}), "
     "EXISTS (SELECT 1 FROM skips WHERE integration_id = {p}), "
     "EXISTS (SELECT 1 FROM overrides WHERE integration_id = {p})"

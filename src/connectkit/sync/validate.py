@@ -32,7 +32,6 @@ from connectkit.sync.validation.phone import _CountryValidity as _CountryValidit
 from connectkit.sync.validation.phone import _desc_pattern as _desc_pattern
 from connectkit.sync.validation.phone import _idd_pattern as _idd_pattern
 from connectkit.sync.validation.phone import _region_metadata as _region_metadata
-from connectkit.sync.validation.phone import _split_country_code as _split_country_code
 from connectkit.sync.validation.phone import _TypeMatcher as _TypeMatcher
 from connectkit.sync.validation.phone import check_phone as check_phone
 from connectkit.sync.validation.phone import fast_phone_parse as fast_phone_parse

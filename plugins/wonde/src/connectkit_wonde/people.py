@@ -112,20 +112,18 @@ def read_people(
     once, and only the other records are decoded and mapped (records that are not
     objects are skipped; with ``current_only``, so are staff who are not current, which
     needs their records decoded first)."""
-    decoded: dict[int, Any] = {}
+    # (record, its decoded value when already decoded, else None)
+    pairs: list[tuple[RawRecord, Any]] = [(row, None) for row in rows]
     if current_only:
-        decoded = {n: row.decoded() for n, row in enumerate(rows)}
-        kept = [(n, row) for n, row in enumerate(rows) if _current(decoded[n])]
-    else:
-        kept = list(enumerate(rows))
+        pairs = [(row, raw) for row, raw in ((row, row.decoded()) for row in rows) if _current(raw)]
     of = fingerprinter(role, denied)
-    prints = {row.ident: of(row.source) for _n, row in kept if row.ident is not None}
+    prints = {row.ident: of(row.source) for row, _raw in pairs if row.ident is not None}
     vouched = unchanged(prints) if prints else frozenset()
     people = []
-    for n, row in kept:
+    for row, known in pairs:
         if row.ident in vouched:
             continue
-        raw = decoded[n] if n in decoded else row.decoded()
+        raw = row.decoded() if known is None else known
         if not isinstance(raw, dict):
             continue
         person = map_person(raw, role, denied, prints.get(row.ident) if row.ident else None)

@@ -205,11 +205,6 @@ def _national_prefix(country_code: int, region: str) -> _NationalPrefix | None:
     return None if metadata is None else _NationalPrefix(metadata)
 
 
-def _split_country_code(digits: str, region: str) -> tuple[int, str] | None:
-    """:func:`_split` for a region given by its code."""
-    return _split(digits, _region(region))
-
-
 def _split(digits: str, here: _Region) -> tuple[int, str] | None:
     """The library's ``_maybe_extract_country_code`` for ``[+]digits`` input: ``(cc, rest)``,
     ``(0, digits)`` for a national number, or ``None`` for shapes left to the library
