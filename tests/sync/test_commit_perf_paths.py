@@ -238,3 +238,44 @@ def test_match_keys_carried_from_staging_equal_the_keys_of_what_commit_wrote(
                   "email": u["email"], "phone": u["phone"]}  # fmt: skip
         stored = {k: u[k] for k in ("name_key", "email_key", "phone_key")}
         assert stored == user_keys(fields), u["mis_id"]
+
+
+def test_carried_key_creates_write_exactly_the_row_the_per_line_path_builds(
+    sync_engine: sa.Engine, tmp_path: Path
+) -> None:
+    """The database builds the users rows of carried-key create lines from their JSON;
+    each must equal what ``commit._row`` (the per-line path) builds from the same line:
+    every column, driver-level, for students (no phone mapped) and staff (phone mapped)."""
+    staff = MAPPING["staff"] | {"fields": MAPPING["staff"]["fields"] | {"phones.mobile": "phone"}}
+    world = build_world(sync_engine, tmp_path / "state", mapping=MAPPING | {"staff": staff})
+    world.fake.add_people(
+        Role.STAFF,
+        [
+            person(f"T{n}", "Zoë", f"Ñúñez {n}", None if n % 2 else f"t{n}@x.org",
+                   ("st-teaching",), Role.STAFF)
+            .model_copy(update={"phones": {"mobile": f"+4479111234{n:02d}"}})
+            for n in range(5)
+        ],
+    )  # fmt: skip
+    world.add(Role.STUDENT, 9)
+    service.start_run(world.rt, NAME)
+    res = service.confirm(world.rt, NAME)
+    assert res.counts["created"] == 14, res.counts
+    creates = [ln for ln in world.lines(res.run_id) if ln["action"] == "create"]
+    assert all(ln["detail"]["keys"] for ln in creates)  # all took the set-based path
+    columns = [c.name for c in users.c if c.name not in ("id", "photo_hash", "created_at")]
+    with world.engine.connect() as conn:
+        targets = commit_module._Targets(conn)
+        stamp = commit_module.bulk.timestamp(conn, world.clock())
+        names = ", ".join(columns)
+        stored = {
+            row[0]: dict(zip(columns, row[1:], strict=True))
+            for row in conn.exec_driver_sql(f"SELECT mis_id, {names} FROM users")
+        }
+        for line in creates:
+            built = commit_module._row(world.integration_id, line, targets, stamp)
+            expected = dict.fromkeys(columns) | built
+            assert stored[line["mis_id"]] == expected, line["mis_id"]
+    assert {u["mis_id"]: u["phone"] is not None for u in stored.values()} == {
+        m: m.startswith("T") for m in stored
+    }

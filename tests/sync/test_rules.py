@@ -64,6 +64,9 @@ def test_a_line_that_fails_is_counted_failed_and_the_rest_commit(world) -> None:
     failed = [ln for ln in world.lines(res.run_id) if ln["outcome"] == "failed"]
     assert [ln["mis_id"] for ln in failed] == ["N1"]
     assert "error" in failed[0]["detail"]
+    # the failed line keeps what it planned (carried-key creates are read without it)
+    assert failed[0]["detail"]["values"]["last_name"] == "One"
+    assert failed[0]["detail"]["keys"]["name_key"] == "new\x1fone"
     _assert_counts_equal_lines(world, res.run_id, res.counts)
 
 

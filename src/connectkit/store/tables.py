@@ -107,8 +107,7 @@ users = Table(
     _ts("created_at", nullable=False),
     _ts("updated_at", nullable=False),
     UniqueConstraint("integration_id", "mis_id"),
-    Index(None, "name_key", "email_key"),
-    Index(None, "name_key", "phone_key"),
+    Index(None, "name_key"),
     Index(None, "integration_id", "person_id"),
     # covers the per-run count of an integration's active users by type (mass-change guard)
     Index(None, "integration_id", "user_type_id", "active"),

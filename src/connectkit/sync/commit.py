@@ -1,9 +1,10 @@
 """The commit phase: execute a run's planned lines, batch by batch, exactly once.
 
-Each batch (``Runtime.batch`` lines, in line order) is one transaction: the users rows
-are written with executemany statements grouped by action, the lines are marked
-``ok`` (with the user id), the ready staged rows they came from leave the ready list,
-and the run's lease is renewed (fenced). A crash rolls the whole batch back and a
+Each batch (``Runtime.batch`` lines, in line order) is one transaction: the ready
+staged rows its lines came from leave the ready list, the users rows are written (the
+carried-key creates set-based by :mod:`~connectkit.sync.commit_creates`, the other
+lines with executemany statements grouped by action), the lines are marked ``ok`` (with
+the user id), and the run's lease is renewed (fenced). A crash rolls the whole batch back and a
 resumed commit starts again at the first line still ``planned``. If a batch fails
 (e.g. a constraint), it is rolled back and replayed one line per transaction, so only
 the lines that really fail are marked ``failed``.
@@ -13,8 +14,9 @@ between its first and last line's ids (``_next_lines`` reads them in id order wi
 limit; a replayed line is a batch of one). Leaving staging and marking the lines that
 carry no new user id done are therefore set-based statements over that id span of
 ``run_log``, not per-line statements or long ``IN`` lists, and the marking checks that
-it marked exactly those lines of the batch. Only create lines are marked one by one,
-with the ids of their new users, read in one indexed select per batch.
+it marked exactly those lines of the batch. Only the creates that took the per-line
+path are marked one by one, with the ids of their new users, read in one indexed select
+per batch.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from connectkit.errors import StoreError
 from connectkit.store.tables import areas, run_log, sites, staged_records, user_types
 from connectkit.sync import actions as A
 from connectkit.sync import bulk, killpoint, runs
+from connectkit.sync import commit_creates as creates
 from connectkit.sync.keys import user_keys
 from connectkit.sync.runtime import Runtime
 
@@ -119,24 +122,30 @@ def _vouch_unchanged(conn: sa.Connection, run_id: int, integration_id: int) -> N
 
 
 _NEXT_LINES = (
-    "SELECT id, run_id, mis_id, user_id, action, outcome, detail FROM run_log "
-    "WHERE +run_id = {p} AND id > {p} AND outcome = 'planned' ORDER BY id LIMIT {p}"
+    "SELECT id, run_id, mis_id, user_id, action, outcome, "
+    "CASE WHEN {carried} THEN NULL ELSE detail END, {carried} FROM run_log "
+    "WHERE +run_id = {{p}} AND id > {{p}} AND outcome = 'planned' ORDER BY id LIMIT {{p}}"
 )
 # ``+run_id``: read the primary-key range in order; through the (run_id, action) index
 # SQLite would re-read and sort every line of the run for each batch. The span
-# statements below use it for the same reason.
-_NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail")
+# statements below use it for the same reason. Carried-key creates are executed by the
+# database from their own detail (:mod:`connectkit.sync.commit_creates`): their detail
+# is not read here.
+_NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail", "carried")
 
 
 def _next_lines(conn: sa.Connection, run_id: int, after: int, limit: int) -> list[Line]:
-    """The next planned lines after line id ``after`` (keyset: no rescans of done lines)."""
-    rows = conn.exec_driver_sql(bulk.driver_sql(conn, _NEXT_LINES), (run_id, after, limit)).all()
+    """The next planned lines after line id ``after`` (keyset: no rescans of done lines);
+    ``carried`` lines come without their detail."""
+    template = _NEXT_LINES.format(carried=creates.carried(conn.dialect.name))
+    rows = conn.exec_driver_sql(bulk.driver_sql(conn, template), (run_id, after, limit)).all()
     lines: list[Line] = []
     for row in rows:
         line = dict(zip(_NAMES, row, strict=True))
         detail = line["detail"]
         if isinstance(detail, str | bytes):
             line["detail"] = orjson.loads(detail)
+        line["carried"] = bool(line["carried"])
         lines.append(line)
     return lines
 
@@ -156,32 +165,60 @@ def _replay_one_by_one(
         except sa.exc.DBAPIError as exc:
             reason = str(exc.orig) if exc.orig is not None else type(exc).__name__
             with rt.engine.begin() as conn:
+                detail = _stored_detail(conn, line) if line["carried"] else line["detail"]
                 conn.execute(
                     sa.update(run_log)
                     .where(run_log.c.id == line["id"])
-                    .values(outcome=A.FAILED, detail={**(line["detail"] or {}), "error": reason})
+                    .values(outcome=A.FAILED, detail={**(detail or {}), "error": reason})
                 )
                 _fence(rt, conn, run_id)
+
+
+def _stored_detail(conn: sa.Connection, line: Line) -> dict[str, Any] | None:
+    """The line's detail as planned (carried-key creates are read without it)."""
+    found = conn.execute(sa.select(run_log.c.detail).where(run_log.c.id == line["id"]))
+    detail: dict[str, Any] | None = found.scalar()
+    return detail
 
 
 def _apply(
     conn: sa.Connection, run_id: int, integration_id: int, lines: Sequence[Line], now: datetime
 ) -> None:
-    """Execute one batch inside the caller's transaction: write users, let the records
-    leave staging, mark the lines ``ok`` (creates with their new user id)."""
+    """Execute one batch inside the caller's transaction: let the records leave staging,
+    write users, mark the lines ``ok`` (creates with their new user id)."""
     by_action: dict[str, list[Line]] = defaultdict(list)
     for line in lines:
-        by_action[line["action"]].append(line)
+        by_action["carried" if line["carried"] else line["action"]].append(line)
     targets = _Targets(conn)
     stamp = bulk.timestamp(conn, now)
+    span = (run_id, lines[0]["id"], lines[-1]["id"])  # lines come in id order
+    _leave_staging(conn, integration_id, span)  # while every line of the span is planned
+    carried = _create_carried(conn, integration_id, span, by_action["carried"], targets, stamp)
     created = _create(conn, integration_id, by_action[A.CREATE], targets, stamp)
     writes = by_action[A.UPDATE] + by_action[A.MERGE] + by_action[A.RESTORE]
     _update(conn, integration_id, writes, targets, stamp)
     _deactivate(conn, by_action[A.DEACTIVATE], stamp)
     _delete(conn, by_action[A.DELETE])
-    span = (run_id, min(ln["id"] for ln in lines), max(ln["id"] for ln in lines))
-    _leave_staging(conn, integration_id, span)
-    _mark_done(conn, span, created, len(lines))
+    _mark_done(conn, span, created, len(lines) - carried)
+
+
+def _create_carried(
+    conn: sa.Connection, integration_id: int, span: creates.Span, lines: Sequence[Line],
+    targets: _Targets, stamp: Any,
+) -> int:  # fmt: skip
+    """Create the users of the batch's carried-key create ``lines`` set-based and mark
+    those lines ``ok``; returns how many. Raises StoreError (rolling the batch back)
+    unless exactly those lines were marked."""
+    if not lines:
+        return 0
+    creates.ensure_targets(conn, span, targets.ids)
+    marked = creates.execute(conn, integration_id, span, stamp)
+    if marked != len(lines):
+        raise StoreError(
+            f"sync run {span[0]}: {marked} create lines marked done in {span[1]}..{span[2]}, "
+            f"expected the batch's {len(lines)} carried-key creates"
+        )
+    return marked
 
 
 class _Targets:

@@ -2,8 +2,9 @@
 
 A staged record is a duplicate of a directory user that is *not* linked to this
 integration when their normalised names are equal and their emails or their phones are
-equal. Lookups go through the ``(name_key, email_key)`` / ``(name_key, phone_key)``
-indexes, one query per page of records (:func:`find_duplicates`), never pairwise.
+equal. Lookups go through the ``name_key`` index of ``users``, one query per page of
+records (:func:`find_duplicates`), never pairwise; the emails and phones of the few users
+found are compared here.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ _LOOKUP = (
     "AND (integration_id IS NULL OR integration_id <> {p}) ORDER BY id"
 )
 """Directory users with these name keys not linked to the integration (the name_key
-indexes); sent straight to the driver, as it runs once per staged page."""
+index); sent straight to the driver, as it runs once per staged page."""
 
 
 def _mark(conn: sa.Connection) -> str:

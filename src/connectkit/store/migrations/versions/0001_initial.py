@@ -206,8 +206,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f('ix_users_integration_id_person_id'), 'users', ['integration_id', 'person_id'], unique=False)
     op.create_index(op.f('ix_users_integration_id_user_type_id_active'), 'users', ['integration_id', 'user_type_id', 'active'], unique=False)
-    op.create_index(op.f('ix_users_name_key_email_key'), 'users', ['name_key', 'email_key'], unique=False)
-    op.create_index(op.f('ix_users_name_key_phone_key'), 'users', ['name_key', 'phone_key'], unique=False)
+    op.create_index(op.f('ix_users_name_key'), 'users', ['name_key'], unique=False)
     op.create_table('photos',
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('content_hash', sa.String(length=64), nullable=False),
@@ -234,8 +233,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('scans')
     op.drop_table('photos')
-    op.drop_index(op.f('ix_users_name_key_phone_key'), table_name='users')
-    op.drop_index(op.f('ix_users_name_key_email_key'), table_name='users')
+    op.drop_index(op.f('ix_users_name_key'), table_name='users')
     op.drop_index(op.f('ix_users_integration_id_user_type_id_active'), table_name='users')
     op.drop_index(op.f('ix_users_integration_id_person_id'), table_name='users')
     op.drop_table('users')
