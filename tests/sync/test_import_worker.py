@@ -253,3 +253,35 @@ def test_a_writer_ahead_of_the_worker_gathers_pages_into_groups(world: World) ->
     assert sum(sizes) == 5
     assert sizes[0] == 1  # nothing to wait for yet: the first page is written at once
     assert max(sizes) > 1  # then the writer, found waiting, gathers what follows
+
+
+def test_a_worker_checks_pages_itself_while_the_writer_is_behind(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With the writer found behind, the child checks each page (validation and the
+    duplicate lookup) before sending it; otherwise it sends pages mapped only."""
+    from connectkit.sync import import_worker
+    from connectkit.sync.stage import MappedPage, StagedPage
+
+    _worker_world(world)
+    connector, ctx = _connector_and_context(world)
+    read = PeopleRead(connector, ctx, _stager(world), Role.STUDENT, None, None)
+    monkeypatch.setattr(import_worker, "BEHIND_BYTES", 0)  # the child is forked: it sees this
+    pages = [page for group in worker_pages(world.engine, read) for page, _cursor in group]
+    assert [type(page) for page in pages] == [StagedPage] * 5
+    assert sum(len(page.rows) for page in pages) == 30
+    monkeypatch.setattr(import_worker, "BEHIND_BYTES", 1 << 40)  # never behind
+    pages = [page for group in worker_pages(world.engine, read) for page, _cursor in group]
+    assert [type(page) for page in pages] == [MappedPage] * 5
+
+
+def test_pages_the_worker_checked_reach_the_same_counts_and_directory(
+    world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectkit.sync import import_worker
+
+    monkeypatch.setattr(import_worker, "BEHIND_BYTES", 0)  # every page checked in the child
+    world.rt = world.runtime(import_worker=True)
+    counts = _scenario(world)
+    assert counts[0] == {"created": 18}
+    assert (counts, _directory(world)) == _in_process_result(tmp_path)

@@ -118,3 +118,35 @@ def test_next_lines_pages_in_id_order_and_skips_done_lines(world: World) -> None
     # plain creates carry staging's keys: the database executes them from their own
     # detail, so it is not read into Python
     assert all(ln["carried"] and ln["detail"] is None for ln in first + rest)
+
+
+def test_results_read_saved_counts_that_equal_the_runs_lines(world: World) -> None:
+    """A result's counts come from the run's lines only mid-commit: before its commit
+    phase they are zero, once committed they are the counts saved with the status. Both
+    must equal what the lines say, at every stop of a run."""
+    from connectkit.sync.results import executed_counts
+
+    def agrees(run_id: int, counts: dict[str, int]) -> None:
+        with world.engine.connect() as conn:
+            assert counts == executed_counts(conn, run_id)
+
+    world.add(Role.STUDENT, 8)
+    first = service.start_run(world.rt, NAME)
+    assert first.status == "awaiting_review"
+    agrees(first.run_id, first.counts)
+    done = service.confirm(world.rt, NAME)
+    assert (done.status, done.counts["created"]) == ("committed", 8)
+    agrees(done.run_id, done.counts)
+    world.fake.update_person(Role.STUDENT, "S000004", last_name="Dry")
+    dry = service.plan(world.rt, NAME)
+    assert (dry.status, dry.planned.get("update")) == ("planned", 1)
+    agrees(dry.run_id, dry.counts)
+    world.settings(guard={"max_deletions": 1, "max_deletion_percent": 5})
+    for i in range(3):
+        world.fake.remove_person(Role.STUDENT, f"S{i:06d}")
+    held = service.start_run(world.rt, NAME, full=True)
+    assert held.status == "on_hold"
+    agrees(held.run_id, held.counts)
+    approved = service.approve(world.rt, NAME)
+    assert approved.counts["deactivated"] == 3
+    agrees(approved.run_id, approved.counts)

@@ -19,6 +19,7 @@ from connectkit.errors import ConnectkitError, ConnectorError
 from connectkit.models import MISDeletion, Role
 from connectkit.reports import RunReport
 from connectkit.store.tables import integrations, sync_runs
+from connectkit.sync import actions as A
 from connectkit.sync import guard, runs
 from connectkit.sync.commit import commit
 from connectkit.sync.fingerprint import run_salt
@@ -267,7 +268,7 @@ def result(rt: Runtime, run_id: int) -> RunResult:
         run = runs.load(conn, run_id)
         row = lifecycle.get(conn, run.integration_id)
         sizes = list_sizes(conn, row.id)
-        counts = executed_counts(conn, run_id)
+        counts = _executed(conn, run)
     summary = run.plan_summary or {}
     return RunResult(
         run_id=run.id,
@@ -283,6 +284,21 @@ def result(rt: Runtime, run_id: int) -> RunResult:
         held=list(summary.get("held", [])),
         error=run.error,
     )
+
+
+_UNEXECUTED = ("import", "plan", "review", "hold")
+"""Phases before any line is executed."""
+
+
+def _executed(conn: sa.Connection, run: runs.RunRow) -> dict[str, int]:
+    """The run's executed counts: as saved with its ``committed`` status (computed from
+    its lines), none before its commit phase or for a dry or rejected run, else counted
+    from its lines (a run interrupted or abandoned mid-commit)."""
+    if run.status == runs.COMMITTED and run.counts:
+        return dict(run.counts)
+    if run.phase in _UNEXECUTED or run.status in (runs.PLANNED, runs.REJECTED):
+        return dict.fromkeys(A.COUNTS, 0)
+    return executed_counts(conn, run.id)
 
 
 def report(rt: Runtime, run_id: int, status: str | None = None) -> None:

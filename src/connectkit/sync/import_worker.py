@@ -7,8 +7,11 @@ adjusters and overrides, digest and set unchanged records aside
 validate, look duplicates up and build rows (:meth:`Stager.check`); then write them
 with the checkpoint. :func:`worker_pages` runs the first part in a child process with
 its own store connection, ahead of the parent, which checks and writes the pages
-exactly as in-process staging does (the two halves cost about the same, so both cores
-stay busy). Resuming, counting and the run log are therefore the same in both modes.
+exactly as in-process staging does. The halves cost about the same; whenever the parent
+falls behind (:data:`BEHIND_BYTES` wait unread in the pipe) the child checks its next
+page too (checking reads only ``users``, which no import writes), so the work balances
+itself and both cores stay busy. Resuming, counting and the run log are therefore the
+same in both modes.
 
 The child is forked (plugins, the connector context and any test transport are
 inherited, nothing is pickled but the mapped pages). Pages travel through a pipe whose
@@ -28,6 +31,7 @@ imports in-process.
 
 from __future__ import annotations
 
+import array
 import contextlib
 import logging
 import multiprocessing
@@ -40,12 +44,14 @@ from typing import Any
 
 try:
     import fcntl
+    import termios
 except ImportError:  # pragma: no cover - Windows (which has no fork either)
     fcntl = None  # type: ignore[assignment]
+    termios = None  # type: ignore[assignment]
 
 from connectkit.errors import ConnectorError
 from connectkit.sync.people_read import PeopleRead
-from connectkit.sync.stage import MappedPage
+from connectkit.sync.stage import MappedPage, StagedPage
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +65,13 @@ PIPE_BYTES = 1 << 20
 _FORK_WITH_THREADS = r".*multi-threaded, use of fork\(\) may lead to deadlocks"
 
 
-Ready = list[tuple[MappedPage, str | None]]
-"""Mapped pages that arrived together, each with its resume cursor."""
+BEHIND_BYTES = 1 << 18
+"""Unread bytes in the pipe (about two or three pages) at which the child finds the
+parent behind and checks its next page itself."""
+
+Ready = list[tuple[MappedPage | StagedPage, str | None]]
+"""Pages that arrived together, each with its resume cursor: mapped, or already checked
+by the child."""
 
 
 def worker_pages(engine: Any, read: PeopleRead, group: int = 10) -> Generator[Ready, None, None]:
@@ -154,7 +165,8 @@ def _read(sender: Connection, parent: int, engine: Any, read: PeopleRead) -> Non
     try:
         for page in read.pages():
             with engine.connect() as conn:
-                staged = read.map(conn, page)
+                mapped = read.map(conn, page)
+                staged = read.stager.check(conn, read.role, mapped) if _behind(sender) else mapped
             if os.getppid() != parent:
                 return  # the run's process is gone: nobody will write this
             sender.send((_PAGE, staged, page.cursor))
@@ -168,6 +180,20 @@ def _read(sender: Connection, parent: int, engine: Any, read: PeopleRead) -> Non
     finally:
         sender.close()
         engine.dispose()
+
+
+def _behind(sender: Connection) -> bool:
+    """True when at least :data:`BEHIND_BYTES` sent bytes wait unread in the pipe: the
+    parent is the slower side, so the child takes the checking half of the next page
+    too (Linux: FIONREAD on the pipe; elsewhere never)."""
+    if fcntl is None or termios is None:
+        return False
+    queued = array.array("i", [0])
+    try:
+        fcntl.ioctl(sender.fileno(), termios.FIONREAD, queued)
+    except OSError:
+        return False
+    return queued[0] >= BEHIND_BYTES
 
 
 def _portable(exc: BaseException) -> BaseException:

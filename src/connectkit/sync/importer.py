@@ -7,8 +7,9 @@ checkpoint: nothing lost (the page in flight was rolled back) and nothing double
 
 With ``Runtime.import_worker`` (and ``fork`` available) the pages of a full run are
 fetched and mapped by a child process ahead of this one
-(:mod:`connectkit.sync.import_worker`); this process checks and writes them, several
-ready pages in one transaction with one checkpoint after the last.
+(:mod:`connectkit.sync.import_worker`); this process checks (unless the worker did)
+and writes them, several ready pages in one transaction with one checkpoint after the
+last.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from connectkit.sync import killpoint, runs
 from connectkit.sync.import_worker import worker_pages
 from connectkit.sync.people_read import PeopleRead
 from connectkit.sync.runtime import Runtime
-from connectkit.sync.stage import StagedPage, Stager
+from connectkit.sync.stage import MappedPage, StagedPage, Stager
 
 Progress = Callable[[str, int], None]
 """Called after each staged page with the role and the records imported so far."""
@@ -81,15 +82,21 @@ def _pages(
     changed-since read is usually a page or two, less work than starting a process)
     and hands over every page it has ready.
     """
-    check = partial(read.stager.check, role=read.role)
     if rt.import_worker and read.since is None and fork_available() and _shared(rt.engine):
         ready_pages = worker_pages(rt.engine, read, rt.import_group)
         with closing(ready_pages):
             for ready in ready_pages:
-                yield [(partial(check, page=page), cursor) for page, cursor in ready]
+                yield [(partial(_checked, read, page), cursor) for page, cursor in ready]
         return
     for page in read.pages():
         yield [(partial(_map_and_check, read, page), page.cursor)]
+
+
+def _checked(read: PeopleRead, page: MappedPage | StagedPage, conn: sa.Connection) -> StagedPage:
+    """A page from the import worker, checked here unless the worker checked it."""
+    if isinstance(page, StagedPage):
+        return page
+    return read.stager.check(conn, read.role, page)
 
 
 def _map_and_check(read: PeopleRead, page: PeoplePage, conn: sa.Connection) -> StagedPage:
