@@ -568,12 +568,12 @@ def skip_all(engine: sa.Engine, integration_id: int, errors: list[str], dups: li
 
     ``review.skip`` re-counts the lists for every duplicate (the R3.6 check), which is
     O(staged records) per call; for the duplicates the benchmark checks the rule once and
-    writes what ``skip`` writes (a skips row and a review event), in bulk. Not timed as
-    part of any figure.
+    writes what ``skip`` writes (a skips row, a review mark and a review event), in bulk.
+    Not timed as part of any figure.
     """
     from connectkit import integrations as lifecycle
     from connectkit.store.tables import skips
-    from connectkit.sync import review
+    from connectkit.sync import review, revisions
 
     with engine.begin() as conn:
         for mis_id in errors:
@@ -585,6 +585,7 @@ def skip_all(engine: sa.Engine, integration_id: int, errors: list[str], dups: li
         rows = [{"integration_id": integration_id, "mis_id": m, "created_at": now} for m in dups]
         if rows:
             conn.execute(sa.insert(skips), rows)
+        revisions.mark(conn, integration_id, dups)
         for mis_id in dups:
             lifecycle.record_event(conn, integration_id, "review", "duplicate", "skipped",
                                    cause=f"record {mis_id} skipped", actor="bench")  # fmt: skip

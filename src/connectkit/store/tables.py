@@ -248,6 +248,15 @@ skips = Table(
     _ts("created_at", nullable=False),
 )
 
+review_marks = Table(
+    "review_marks",
+    metadata,
+    # records an admin's review changed (edit, merge, skip, unskip) since the
+    # integration's last plan: a re-plan of the same run plans these again (sync/revisions.py)
+    Column("integration_id", ForeignKey("integrations.id", ondelete="CASCADE"), primary_key=True),
+    Column("mis_id", String(128), primary_key=True),
+)
+
 # --- write-back ------------------------------------------------------------------------
 
 attendance_codes = Table(

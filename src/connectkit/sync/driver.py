@@ -24,6 +24,7 @@ from connectkit.sync import guard, runs
 from connectkit.sync.commit import commit
 from connectkit.sync.fingerprint import run_salt
 from connectkit.sync.gc_tuning import streaming_gc
+from connectkit.sync.hashing import record_hash
 from connectkit.sync.importer import Progress, run_import
 from connectkit.sync.mapper import compile_mapping
 from connectkit.sync.plan import Planner
@@ -87,6 +88,7 @@ def _plan(
 ) -> None:
     full = bool(run.checkpoint.get("full"))
     maps = compile_mapping(row.mapping)
+    inputs = _plan_inputs(row)
     planner = Planner(
         integration_id=row.id,
         run_id=run.id,
@@ -94,11 +96,12 @@ def _plan(
         policy=str(row.settings.get("deletion") or "deactivate"),
         site=_site(row),
         maps={str(role): maps[role] for role in Role},
+        revise=_revising(run, inputs),
     )
     deletions = _deletions(rt, run, row) if not full else iter(())
     with rt.engine.begin() as conn:
         summary = planner.plan(conn, deletions)
-        summary |= {"full": full, "seen": int(run.checkpoint.get("seen", 0))}
+        summary |= {"full": full, "seen": int(run.checkpoint.get("seen", 0)), "inputs": inputs}
         values: dict[str, Any] = {"plan_summary": summary}
         if run.checkpoint.get("dry_run"):
             values |= _finished(rt, runs.PLANNED)
@@ -124,6 +127,20 @@ def _plan(
             runs.release(conn, run.id, worker=rt.worker)
     if values.get("status") in (runs.AWAITING_REVIEW, runs.ON_HOLD):
         report(rt, run.id)
+
+
+def _plan_inputs(row: lifecycle.IntegrationRow) -> str:
+    """A digest of what a plan reads besides the staged records and the directory: the
+    integration's mapping and settings (kept in the plan summary)."""
+    return record_hash({"mapping": row.mapping, "version": row.mapping_version,
+                        "settings": row.settings})  # fmt: skip
+
+
+def _revising(run: runs.RunRow, inputs: str) -> bool:
+    """True when this plan replaces the run's own plan after review: the first sync's
+    confirm, with the mapping and settings that plan was made with."""
+    earlier = run.plan_summary or {}
+    return bool(run.checkpoint.get("confirmed")) and earlier.get("inputs") == inputs
 
 
 def _commit(

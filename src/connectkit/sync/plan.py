@@ -9,6 +9,12 @@ for those records are dropped), one per skipped record (set-based too), and one 
 linked user to deactivate or delete (absent from a full run, or in the deletions feed
 of an incremental one). The commit phase then executes exactly these lines. Staged rows
 are read in id-ordered chunks joined to their linked users, so memory stays flat.
+
+A re-plan of the same run after review (``revise``: the first sync's confirm, under the
+mapping and settings of the plan it replaces) keeps the plain create lines of the
+records no review action marked (:mod:`~connectkit.sync.revisions`) and plans every
+other line again; each staged row still has exactly one line, the one a full plan
+would write. Every plan clears the integration's review marks.
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from connectkit.store.tables import (
     users,
 )
 from connectkit.sync import actions as A
-from connectkit.sync import bulk, killpoint
+from connectkit.sync import bulk, killpoint, revisions
 from connectkit.sync.mapper import PopulationMap
 from connectkit.sync.plan_creates import PLAIN_CREATE, insert_creates
 
@@ -57,10 +63,14 @@ class Planner:
     set_based: bool = True
     """Plan plain creates with one statement per role (False: read each row back and
     plan it in Python; the lines are the same, only slower)."""
+    revise: bool = False
+    """Replace this run's plan after review, keeping the plain create lines of records
+    no review action marked since (only for a plan of the same run under the same
+    mapping and settings; see the module doc)."""
 
     def plan(self, conn: sa.Connection, deletions: Iterable[MISDeletion] = ()) -> dict[str, Any]:
         """Write the plan; returns the summary stored in ``sync_runs.plan_summary``."""
-        conn.execute(sa.delete(run_log).where(run_log.c.run_id == self.run_id))
+        self._drop_lines(conn)
         stale = staged_records.c.run_id != self.run_id
         if not self.full:  # only the rows of records this run found back to their user
             seen = sa.select(seen_unchanged.c.mis_id).where(seen_unchanged.c.run_id == self.run_id)
@@ -76,12 +86,25 @@ class Planner:
         self._write(conn, self._record_lines(conn))
         removals = self._absent(conn) if self.full else self._deleted(conn, deletions)
         self._write(conn, removals)
+        revisions.clear(conn, self.integration_id)
         killpoint.reached("plan")
         return {
             "actions": dict(self.counts),
             "removals_by_type": dict(self.removals_by_type),
             "linked_by_type": _linked_by_type(conn, self.integration_id),
         }
+
+    def _drop_lines(self, conn: sa.Connection) -> None:
+        """Delete the run's earlier lines; when revising, keep the plain create lines of
+        unmarked records (counted as planned creates)."""
+        if not (self.revise and self.set_based):
+            conn.execute(sa.delete(run_log).where(run_log.c.run_id == self.run_id))
+            return
+        params = {"run": self.run_id, "integration": self.integration_id}
+        conn.execute(sa.text(_DROP_REVISED), params)
+        kept = conn.execute(sa.text(_KEPT_CREATES), params).scalar_one()
+        if kept:
+            self.counts[A.CREATE] = int(kept)
 
     # --- lines for staged records -----------------------------------------------------
 
@@ -97,7 +120,9 @@ class Planner:
         """The plain create lines, set-based (:mod:`connectkit.sync.plan_creates`)."""
         if not self.set_based:
             return
-        written = insert_creates(conn, self.integration_id, self.run_id, self.site, self.maps)
+        written = insert_creates(
+            conn, self.integration_id, self.run_id, self.site, self.maps, unplanned=self.revise
+        )
         if written:
             self.counts[A.CREATE] = self.counts.get(A.CREATE, 0) + written
 
@@ -376,6 +401,14 @@ LIMIT :limit
 # ``+s.integration_id`` keeps the planner off the (integration_id, list) index, which
 # would read every staged row of the integration and sort them for each chunk (quadratic
 # in the school's size); the primary-key range read gives each chunk in id order.
+
+
+_DROP_REVISED = """
+DELETE FROM run_log WHERE run_id = :run
+  AND (action <> 'create' OR mis_id IS NULL OR mis_id IN (
+       SELECT r.mis_id FROM review_marks AS r WHERE r.integration_id = :integration))
+"""
+_KEPT_CREATES = "SELECT count(*) FROM run_log WHERE run_id = :run AND action = 'create'"
 
 
 _UNCHANGED_LINES = """

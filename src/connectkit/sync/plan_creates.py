@@ -39,6 +39,11 @@ PLAIN_CREATE = """
                           WHERE f.run_id = :run AND f.mis_id = p.mis_id)))
 """
 
+_UNPLANNED = """
+    AND s.mis_id NOT IN (SELECT l.mis_id FROM run_log AS l WHERE l.run_id = :run
+                         AND l.action = 'create' AND l.mis_id IS NOT NULL)
+"""
+
 _INSERT = """
 INSERT INTO run_log (run_id, mis_id, user_id, action, outcome, detail)
 SELECT :run, s.mis_id, NULL, 'create', 'planned', {detail}
@@ -87,12 +92,16 @@ def insert_creates(
     run_id: int,
     site: str | None,
     maps: Mapping[str, PopulationMap],
+    unplanned: bool = False,
 ) -> int:
-    """Write the plain create lines of every role; returns how many were written."""
+    """Write the plain create lines of every role; returns how many were written.
+    ``unplanned``: only for records without a create line in the run already (a re-plan
+    that kept the lines of records review did not change)."""
     dialect = conn.dialect.name
+    condition = PLAIN_CREATE + (_UNPLANNED if unplanned else "")
     written = 0
     for role, population in maps.items():
-        sql = _INSERT.format(detail=_detail_sql(dialect, population), condition=PLAIN_CREATE)
+        sql = _INSERT.format(detail=_detail_sql(dialect, population), condition=condition)
         params = {
             "run": run_id,
             "integration": integration_id,

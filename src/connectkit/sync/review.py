@@ -23,7 +23,8 @@ in no list until it is un-skipped. Every listing is keyset-paged by staged id.
   resolved while errors remain, and the ready list cannot be confirmed while duplicates
   remain (:func:`check_can_confirm`, for the engine's confirm).
 
-Every decision is logged as an ``integration_events`` row of kind ``review``.
+Every decision is logged as an ``integration_events`` row of kind ``review``, and marks
+its record for the next plan (:mod:`~connectkit.sync.revisions`).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from connectkit.store.tables import overrides, skips, staged_records, users
 from connectkit.sync.hashing import record_hash
 from connectkit.sync.mapper import compile_mapping
 from connectkit.sync.matching import find_duplicate
+from connectkit.sync.revisions import mark
 from connectkit.sync.validate import Validator
 
 ERROR, DUPLICATE, READY, SKIPPED = "error", "duplicate", "ready", "skipped"
@@ -297,6 +299,7 @@ def edit(
     verdict = _revalidate(conn, row, record, values)
     _save_override(conn, row.id, mis_id, clean)
     _store(conn, row, record, verdict)
+    mark(conn, row.id, [mis_id])
     record_event(conn, row.id, "review", record.listed, "edited",
                  cause=f"record {mis_id} edited ({', '.join(sorted(clean))}); "
                        f"now in {verdict.listed}", actor=actor)
@@ -397,6 +400,7 @@ def merge(
         .values(fields=fields, list=READY, issues=None,
                 record_hash=_stage_hash(row, record, fields), source_hash=None, **_NO_KEYS)
     )
+    mark(conn, row.id, [mis_id])
     won = ", ".join(f"{k}={v}" for k, v in sorted(preview.winners.items()))
     record_event(conn, row.id, "review", DUPLICATE, "merged",
                  cause=f"record {mis_id} merged into user {preview.user_id} ({won})",
@@ -419,6 +423,7 @@ def skip(conn: Connection, integration: str | int, mis_id: str, *, actor: str) -
     if record.listed == DUPLICATE:
         _require_no_errors(conn, row, "resolve duplicates")
     conn.execute(insert(skips).values(integration_id=row.id, mis_id=mis_id, created_at=now()))
+    mark(conn, row.id, [mis_id])
     record_event(conn, row.id, "review", record.listed, "skipped",
                  cause=f"record {mis_id} skipped", actor=actor)
     return get_record(conn, row.id, mis_id)
@@ -434,6 +439,7 @@ def unskip(conn: Connection, integration: str | int, mis_id: str, *, actor: str)
         delete(skips).where(skips.c.integration_id == row.id, skips.c.mis_id == mis_id)
     ).rowcount
     if done:
+        mark(conn, row.id, [mis_id])
         record_event(conn, row.id, "review", "skipped", "unskipped",
                      cause=f"record {mis_id} un-skipped", actor=actor)
     return bool(done)

@@ -108,6 +108,12 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], name=op.f('fk_overrides_integration_id_integrations'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('integration_id', 'mis_id', name=op.f('pk_overrides'))
     )
+    op.create_table('review_marks',
+    sa.Column('integration_id', sa.Integer(), nullable=False),
+    sa.Column('mis_id', sa.String(length=128), nullable=False),
+    sa.ForeignKeyConstraint(['integration_id'], ['integrations.id'], name=op.f('fk_review_marks_integration_id_integrations'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('integration_id', 'mis_id', name=op.f('pk_review_marks'))
+    )
     op.create_table('skips',
     sa.Column('integration_id', sa.Integer(), nullable=False),
     sa.Column('mis_id', sa.String(length=128), nullable=False),
@@ -245,6 +251,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_sync_runs_integration_id_id'), table_name='sync_runs')
     op.drop_table('sync_runs')
     op.drop_table('skips')
+    op.drop_table('review_marks')
     op.drop_table('overrides')
     op.drop_table('outbox')
     op.drop_index(op.f('ix_integration_events_integration_id_at'), table_name='integration_events')
