@@ -279,3 +279,51 @@ def test_carried_key_creates_write_exactly_the_row_the_per_line_path_builds(
     assert {u["mis_id"]: u["phone"] is not None for u in stored.values()} == {
         m: m.startswith("T") for m in stored
     }
+
+
+def _steps_reading_lines(engine: sa.Engine, run_id: int) -> int:
+    """SQLite virtual-machine steps (in thousands) that reading ``run_id``'s planned
+    lines from the start takes."""
+    ticks = [0]
+
+    def tick() -> int:
+        ticks[0] += 1
+        return 0
+
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection
+        raw.set_progress_handler(tick, 1000)
+        try:
+            lines = commit_module._next_lines(conn, run_id, 0, 10_000)
+        finally:
+            raw.set_progress_handler(None, 1000)
+    assert len(lines) == 10  # the dry run's lines: 9 unchanged, 1 update
+    assert {line["run_id"] for line in lines} == {run_id}
+    return ticks[0]
+
+
+def test_reading_a_runs_lines_does_not_walk_the_lines_of_earlier_runs(tmp_path: Path) -> None:
+    """The log keeps every run's lines; commit's reads of one run cost the same whether
+    the log holds 20 earlier lines or 50 020."""
+    from connectkit.store.engine import make_engine
+    from connectkit.store.tables import metadata
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    metadata.create_all(engine)
+    world = build_world(engine, tmp_path / "state")
+    try:
+        first_sync(world, students=10, staff=0)
+        world.fake.update_person(Role.STUDENT, UPDATED, first_name="Renamed")
+        dry = service.plan(world.rt, NAME)  # a dry run: its update line stays planned
+        few = _steps_reading_lines(engine, dry.run_id)
+        with engine.begin() as conn:  # a long history, all before this run's lines
+            conn.exec_driver_sql("UPDATE run_log SET id = id + 100000 WHERE run_id = ?",
+                                 (dry.run_id,))  # fmt: skip
+            conn.execute(sa.insert(run_log), [
+                {"id": 1000 + i, "run_id": 1, "mis_id": f"X{i:06d}", "action": "unchanged",
+                 "outcome": "ok"} for i in range(50_000)
+            ])  # fmt: skip
+        many = _steps_reading_lines(engine, dry.run_id)
+        assert many <= few + 2, (few, many)
+    finally:
+        engine.dispose()

@@ -150,3 +150,44 @@ def test_results_read_saved_counts_that_equal_the_runs_lines(world: World) -> No
     approved = service.approve(world.rt, NAME)
     assert approved.counts["deactivated"] == 3
     agrees(approved.run_id, approved.counts)
+
+
+def _in_database_file(path: object) -> int:
+    """Staged rows the SQLite database file itself holds (``immutable``: pages still only
+    in the write-ahead log are not read)."""
+    import sqlite3
+
+    raw = sqlite3.connect(f"file:{path}?immutable=1", uri=True)
+    try:
+        return int(raw.execute("SELECT count(*) FROM staged_records").fetchone()[0])
+    finally:
+        raw.close()
+
+
+def _staged_rows_in_file_after_first_import(tmp_path, monkeypatch, threshold: int) -> int:
+    from connectkit.store.engine import checkpoint, make_engine
+    from connectkit.store.tables import metadata
+    from connectkit.sync import driver
+
+    from .conftest import build_world
+
+    path = tmp_path / f"store-{threshold}.sqlite"
+    engine = make_engine(f"sqlite:///{path}")
+    metadata.create_all(engine)
+    world = build_world(engine, tmp_path / f"state-{threshold}")
+    checkpoint(engine)  # the schema is in the file
+    try:
+        world.add(Role.STUDENT, 12)
+        monkeypatch.setattr(driver, "CHECKPOINT_LINES", threshold)
+        res = service.start_run(world.rt, NAME)
+        assert (res.status, res.ready) == ("awaiting_review", 12)  # a plan of 12 lines
+        return _in_database_file(path)
+    finally:
+        engine.dispose()
+
+
+def test_a_large_run_leaves_its_writes_checkpointed(tmp_path, monkeypatch) -> None:
+    """A run of at least CHECKPOINT_LINES lines copies its pages into the database file
+    when it stops; a smaller one leaves them in the write-ahead log for SQLite."""
+    assert _staged_rows_in_file_after_first_import(tmp_path, monkeypatch, 12) == 12
+    assert _staged_rows_in_file_after_first_import(tmp_path, monkeypatch, 13) == 0

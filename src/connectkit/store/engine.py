@@ -44,3 +44,14 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
 
 def is_postgres(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
+
+
+def checkpoint(engine: Engine) -> None:
+    """SQLite: copy the pages the write-ahead log holds into the database file now
+    (``PASSIVE``: waits for no reader or writer), so that the work of this run's writes
+    falls on this run, not on whichever later run crosses ``wal_autocheckpoint``.
+    Nothing for an in-memory database or another backend."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)").all()

@@ -192,6 +192,9 @@ run_log = Table(
     Column("outcome", String(16), nullable=False),
     Column("detail", JSON),
     Index(None, "run_id", "action"),
+    # the run's lines in id order (commit reads them in batches from there): never a
+    # scan of the lines of earlier runs, which the log keeps
+    Index(None, "run_id", "id"),
 )
 
 # --- staging ---------------------------------------------------------------------------

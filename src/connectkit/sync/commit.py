@@ -124,13 +124,13 @@ def _vouch_unchanged(conn: sa.Connection, run_id: int, integration_id: int) -> N
 _NEXT_LINES = (
     "SELECT id, run_id, mis_id, user_id, action, outcome, "
     "CASE WHEN {carried} THEN NULL ELSE detail END, {carried} FROM run_log "
-    "WHERE +run_id = {{p}} AND id > {{p}} AND outcome = 'planned' ORDER BY id LIMIT {{p}}"
+    "WHERE run_id = {{p}} AND id > {{p}} AND outcome = 'planned' ORDER BY id LIMIT {{p}}"
 )
-# ``+run_id``: read the primary-key range in order; through the (run_id, action) index
-# SQLite would re-read and sort every line of the run for each batch. The span
-# statements below use it for the same reason. Carried-key creates are executed by the
-# database from their own detail (:mod:`connectkit.sync.commit_creates`): their detail
-# is not read here.
+# Read through the (run_id, id) index: the run's lines in order, from the last batch on,
+# whatever the log holds of earlier runs (the primary-key range from 0 would walk every
+# line of every earlier run). Carried-key creates are executed by the database from
+# their own detail (:mod:`connectkit.sync.commit_creates`): their detail is not read
+# here.
 _NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail", "carried")
 
 

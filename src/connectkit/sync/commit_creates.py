@@ -45,8 +45,8 @@ def carried(dialect: str, t: str = "") -> str:
 
 def _span(dialect: str, t: str = "r.") -> str:
     """This run's planned carried-key create lines with ids in the span (table reference
-    prefix ``t``; parameters: run id, first id, last id). ``+run_id`` as in commit: read
-    the primary-key range."""
+    prefix ``t``; parameters: run id, first id, last id). ``+run_id``: read the
+    primary-key range of the span, not every line of the run through an index."""
     return (
         f"+{t}run_id = {{p}} AND {t}id BETWEEN {{p}} AND {{p}} AND {t}outcome = 'planned' AND "
         + carried(dialect, t)

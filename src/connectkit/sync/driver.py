@@ -18,6 +18,7 @@ from connectkit import integrations as lifecycle
 from connectkit.errors import ConnectkitError, ConnectorError
 from connectkit.models import MISDeletion, Role
 from connectkit.reports import RunReport
+from connectkit.store.engine import checkpoint
 from connectkit.store.tables import integrations, sync_runs
 from connectkit.sync import actions as A
 from connectkit.sync import guard, runs
@@ -50,6 +51,7 @@ def drive(rt: Runtime, run_id: int, progress: Progress | None = None) -> RunResu
                     run = runs.load(conn, run_id)
                     row = lifecycle.get(conn, run.integration_id)
                 if run.status != runs.RUNNING:
+                    _settle_store(rt, run)
                     return result(rt, run_id)
                 step = _PHASES[run.phase]
                 _refresh_statistics(rt)
@@ -57,6 +59,19 @@ def drive(rt: Runtime, run_id: int, progress: Progress | None = None) -> RunResu
     except BaseException as exc:
         _interrupted(rt, run_id, exc)
         raise
+
+
+CHECKPOINT_LINES = 5000
+"""A run whose plan has at least this many lines checkpoints the SQLite write-ahead log
+when it stops (the work of copying its pages falls on it, not on whichever later run
+crosses ``wal_autocheckpoint``); smaller runs leave their few pages to SQLite."""
+
+
+def _settle_store(rt: Runtime, run: runs.RunRow) -> None:
+    """Checkpoint the store after a large run (see :data:`CHECKPOINT_LINES`)."""
+    actions = (run.plan_summary or {}).get("actions", {})
+    if sum(int(n) for n in actions.values()) >= CHECKPOINT_LINES:
+        checkpoint(rt.engine)
 
 
 def _import(

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
+from functools import cache
 from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
@@ -40,14 +41,17 @@ stages to: every digest changes with it, so every record is checked in full once
 _LIBRARIES = ("email-validator", "phonenumbers")
 
 
-def _library_versions() -> list[str]:
+@cache
+def _library_versions() -> tuple[str, ...]:
+    """The installed versions of the validation libraries, read once per process (the
+    code a process runs is the version it imported)."""
     found = []
     for name in _LIBRARIES:
         try:
             found.append(f"{name}=={version(name)}")
         except PackageNotFoundError:  # pragma: no cover - both are dependencies
             found.append(f"{name}==?")
-    return found
+    return tuple(found)
 
 
 def run_salt(mapping: Mapping[str, Any], phone_region: str, site: str | None) -> bytes:

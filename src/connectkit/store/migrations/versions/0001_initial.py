@@ -151,6 +151,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_run_log'))
     )
     op.create_index(op.f('ix_run_log_run_id_action'), 'run_log', ['run_id', 'action'], unique=False)
+    op.create_index(op.f('ix_run_log_run_id_id'), 'run_log', ['run_id', 'id'], unique=False)
     op.create_table('seen_unchanged',
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('mis_id', sa.String(length=128), nullable=False),
@@ -246,6 +247,7 @@ def downgrade() -> None:
     op.drop_index(op.f('ix_staged_records_integration_id_list'), table_name='staged_records')
     op.drop_table('staged_records')
     op.drop_table('seen_unchanged')
+    op.drop_index(op.f('ix_run_log_run_id_id'), table_name='run_log')
     op.drop_index(op.f('ix_run_log_run_id_action'), table_name='run_log')
     op.drop_table('run_log')
     op.drop_index(op.f('ix_sync_runs_integration_id_id'), table_name='sync_runs')
