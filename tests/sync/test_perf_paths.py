@@ -191,3 +191,25 @@ def test_a_large_run_leaves_its_writes_checkpointed(tmp_path, monkeypatch) -> No
     when it stops; a smaller one leaves them in the write-ahead log for SQLite."""
     assert _staged_rows_in_file_after_first_import(tmp_path, monkeypatch, 12) == 12
     assert _staged_rows_in_file_after_first_import(tmp_path, monkeypatch, 13) == 0
+
+
+def test_a_batch_ends_after_its_share_of_lines_with_details(world: World) -> None:
+    """Lines that come with their detail (updates here) end a batch at ``details``;
+    the next batch starts right after, so every line is still read once, in order."""
+    from .test_ongoing import first_sync
+
+    first_sync(world, students=8, staff=0)
+    for i in (1, 3, 4, 6):
+        world.fake.update_person(Role.STUDENT, f"S00000{i}", last_name=f"Moved{i}")
+    dry = service.plan(world.rt, NAME, full=True)  # 4 updates, 4 unchanged, all planned
+    ids = [ln["id"] for ln in world.lines(dry.run_id)]
+    batches = []
+    with world.engine.connect() as conn:
+        after = 0
+        while batch := commit_module._next_lines(conn, dry.run_id, after, 100, details=3):
+            batches.append(batch)
+            after = batch[-1]["id"]
+    assert [ln["id"] for batch in batches for ln in batch] == ids
+    with_detail = [sum(ln["detail"] is not None for ln in batch) for batch in batches]
+    assert with_detail == [3, 1]
+    assert batches[0][-1]["action"] == "update"  # the third update closed the first batch

@@ -54,8 +54,8 @@ def _create_line_ids(world: World, run_id: int) -> dict[str, int]:
 def _assert_kept(before: dict[str, int], after: dict[str, int], fixed: str) -> None:
     """The create lines ``before`` were kept as they were (same ids), and the line of
     the record review ``fixed`` was added after them (a full plan would have deleted
-    every line first: PostgreSQL would renumber them all, SQLite would number the new
-    ones from 1 again)."""
+    every line first: PostgreSQL would renumber them all, SQLite would reuse the freed
+    ids, so the fixed record's line would not come after them)."""
     assert {m: after[m] for m in before} == before
     assert fixed not in before
     assert after[fixed] > max(before.values())

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import closing
 from datetime import datetime
 from typing import Any
 
@@ -134,19 +135,34 @@ _NEXT_LINES = (
 _NAMES = ("id", "run_id", "mis_id", "user_id", "action", "outcome", "detail", "carried")
 
 
-def _next_lines(conn: sa.Connection, run_id: int, after: int, limit: int) -> list[Line]:
-    """The next planned lines after line id ``after`` (keyset: no rescans of done lines);
-    ``carried`` lines come without their detail."""
+DETAIL_LINES = 2000
+"""Most lines of one batch read with their detail (updates, merges, restores ...): a
+batch of carried-key creates holds ``Runtime.batch`` lines, one of updates this many,
+so the memory a batch takes does not grow with the size of the change."""
+
+
+def _next_lines(
+    conn: sa.Connection, run_id: int, after: int, limit: int, details: int = DETAIL_LINES
+) -> list[Line]:
+    """The next planned lines after line id ``after`` (keyset: no rescans of done lines),
+    in id order: at most ``limit``, and none after the ``details``-th line that comes
+    with a detail (``carried`` lines come without theirs)."""
     template = _NEXT_LINES.format(carried=creates.carried(conn.dialect.name))
-    rows = conn.exec_driver_sql(bulk.driver_sql(conn, template), (run_id, after, limit)).all()
     lines: list[Line] = []
-    for row in rows:
-        line = dict(zip(_NAMES, row, strict=True))
-        detail = line["detail"]
-        if isinstance(detail, str | bytes):
-            line["detail"] = orjson.loads(detail)
-        line["carried"] = bool(line["carried"])
-        lines.append(line)
+    sql = bulk.driver_sql(conn, template)
+    with closing(conn.exec_driver_sql(sql, (run_id, after, limit))) as rows:
+        for row in rows:
+            line = dict(zip(_NAMES, row, strict=True))
+            line["carried"] = bool(line["carried"])
+            lines.append(line)
+            detail = line["detail"]
+            if detail is None:  # a carried-key create, or a line with nothing to say
+                continue
+            if isinstance(detail, str | bytes):
+                line["detail"] = orjson.loads(detail)
+            details -= 1
+            if details <= 0:
+                break  # the rest of the batch waits for the next one
     return lines
 
 

@@ -37,8 +37,9 @@ class Runtime:
     - ``batch``: planned lines executed per commit transaction (10000: on SQLite each
       commit rewrites every index page its rows touched, so fewer, larger batches write
       less. Plain creates never enter Python (:mod:`connectkit.sync.commit_creates`), so
-      a batch holds only its other lines in memory; at 100k people 2500-line batches took
-      ~1.3x as long, 25000-line ones no less).
+      a batch holds only its other lines in memory, and ends after
+      :data:`~connectkit.sync.commit.DETAIL_LINES` of those; at 100k people 2500-line
+      batches took ~1.3x as long, 25000-line ones no less).
     - ``import_worker``: on full runs, fetch and map pages in a forked child process
       while this one checks and writes them (:mod:`connectkit.sync.import_worker`): two
       cores instead of one. The
