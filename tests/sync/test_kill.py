@@ -72,8 +72,8 @@ def baseline(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[object, ...
 def test_first_sync_killed_at_every_phase_continues_to_the_same_directory(
     tmp_path: Path, baseline: list[tuple[object, ...]], import_worker: bool
 ) -> None:
-    """One first sync, killed five times in a row (each resume is killed again later on),
-    then finished by a sixth process; importing in-process and through the forked
+    """One first sync, killed six times in a row (each resume is killed again later on),
+    then finished by a seventh process; importing in-process and through the forked
     import worker (whose child must not outlive or outwrite its killed parent)."""
     rt = kill_worker.runtime(tmp_path / "store.sqlite", tmp_path / "state", 0.0)
     kill_worker.setup(rt)
@@ -82,6 +82,7 @@ def test_first_sync_killed_at_every_phase_continues_to_the_same_directory(
         ("start", "import:3"),     # after the 3rd page was staged and checkpointed
         ("continue", "stage:4"),   # inside the staging transaction of its 4th page
         ("continue", "plan:1"),    # inside the plan transaction
+        ("continue", "plan:2"),    # inside confirm's plan, revising the first one
         ("continue", "commit:2"),  # inside the 2nd commit batch, after confirm
         ("continue", "commit:3"),  # a resumed commit, killed again
     ]
