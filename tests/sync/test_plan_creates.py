@@ -18,8 +18,11 @@ from .conftest import NAME, World
 from .test_ongoing import first_sync
 
 
-def _replan(world: World, run_id: int, *, set_based: bool, full: bool) -> list[tuple[Any, ...]]:
-    """Plan ``run_id`` again (as the driver would) and return its lines, comparable."""
+def _replan(
+    world: World, run_id: int, *, set_based: bool, full: bool, revise: bool = False
+) -> list[tuple[Any, ...]]:
+    """Plan ``run_id`` again (as the driver would) and return its lines, comparable; the
+    plan's counts must be the lines' counts."""
     with world.engine.begin() as conn:
         row = lifecycle.get(conn, world.integration_id)
         maps = compile_mapping(row.mapping)
@@ -27,7 +30,7 @@ def _replan(world: World, run_id: int, *, set_based: bool, full: bool) -> list[t
             integration_id=row.id, run_id=run_id, full=full,
             policy=str(row.settings.get("deletion") or "deactivate"),
             site=str(row.settings["sites"][0]), maps={str(r): maps[r] for r in Role},
-            set_based=set_based,
+            set_based=set_based, revise=revise,
         )  # fmt: skip
         summary = planner.plan(conn)
         lines = conn.execute(

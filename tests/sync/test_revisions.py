@@ -8,14 +8,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from connectkit import integrations as lifecycle
 from connectkit.models import Role
 from connectkit.store.tables import run_log, sites, users
 from connectkit.sync import review, revisions, service
-from connectkit.sync.mapper import compile_mapping
-from connectkit.sync.plan import Planner
 
 from .conftest import NAME, World
+from .test_plan_creates import _replan
 
 
 def _marked(world: World) -> set[str]:
@@ -24,22 +22,12 @@ def _marked(world: World) -> set[str]:
 
 
 def _plan(world: World, run_id: int, *, revise: bool) -> tuple[list[Any], dict[str, int]]:
-    """Plan the first sync ``run_id`` again; its lines (comparable) and action counts."""
-    with world.engine.begin() as conn:
-        row = lifecycle.get(conn, world.integration_id)
-        maps = compile_mapping(row.mapping)
-        planner = Planner(
-            integration_id=row.id, run_id=run_id, full=True, policy="deactivate",
-            site="Main Site", maps={str(r): maps[r] for r in Role}, revise=revise,
-        )  # fmt: skip
-        summary = planner.plan(conn)
-        lines = conn.execute(
-            sa.select(run_log.c.mis_id, run_log.c.user_id, run_log.c.action, run_log.c.detail)
-            .where(run_log.c.run_id == run_id)
-        ).all()
-    return sorted((tuple(line) for line in lines), key=lambda t: (t[0] or "", t[2])), dict(
-        summary["actions"]
-    )
+    """Plan the first sync ``run_id`` again; its lines (comparable) and their counts."""
+    lines = _replan(world, run_id, set_based=True, full=True, revise=revise)
+    counts: dict[str, int] = {}
+    for line in lines:
+        counts[line[2]] = counts.get(line[2], 0) + 1
+    return lines, counts
 
 
 def _create_line_ids(world: World, run_id: int) -> dict[str, int]:
