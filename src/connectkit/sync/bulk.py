@@ -5,6 +5,11 @@ per-row parameter processing (and its JSON bind processor) costs more than the d
 work there, so these statements are plain SQL that SQLite and PostgreSQL both accept
 (``INSERT ... ON CONFLICT ... DO UPDATE SET x = excluded.x``), executed with the
 driver's ``executemany`` and JSON values serialised once with orjson.
+
+:func:`insert_rows` inserts many rows: on SQLite one ``executemany`` (each row is a
+call into the library, nothing crosses a socket), on PostgreSQL multi-row ``VALUES``
+statements (an ``executemany`` there executes one statement per row on the server: the
+10 000 ``seen_unchanged`` notes of an unchanged re-run took 0.17 s that way).
 """
 
 from __future__ import annotations
@@ -72,3 +77,48 @@ def execute_many(conn: sa.Connection, sql: str, rows: Sequence[tuple[Any, ...]])
     """Run ``sql`` once per row tuple in the connection's transaction."""
     if rows:
         conn.exec_driver_sql(sql, list(rows))
+
+
+PG_ROWS = 500
+"""Most rows in one multi-row ``VALUES`` statement on PostgreSQL (and at most
+:data:`PG_PARAMETERS` parameters)."""
+PG_PARAMETERS = 30_000
+"""Well inside PostgreSQL's limit of 65 535 parameters per statement."""
+
+
+def insert_rows(
+    conn: sa.Connection,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    on_conflict: str = "",
+) -> None:
+    """Insert ``rows`` (tuples in ``columns`` order) in the connection's transaction,
+    exactly as one single-row ``INSERT ... [on_conflict]`` per row in order would.
+
+    An upsert (``DO UPDATE``) is always sent row by row: PostgreSQL refuses a statement
+    that updates one row twice, and measured, 10 000 staged rows took 0.49 s as
+    multi-row upserts against 0.31 s row by row (the plain inserts gain).
+    """
+    if not rows:
+        return
+    if conn.dialect.name != "postgresql" or "DO UPDATE" in on_conflict.upper():
+        execute_many(conn, insert_sql(conn, table, columns, on_conflict), rows)
+        return
+    size = max(1, min(PG_ROWS, PG_PARAMETERS // max(1, len(columns))))
+    for start in range(0, len(rows), size):
+        group = rows[start : start + size]
+        conn.exec_driver_sql(
+            _values_sql(conn, table, columns, len(group), on_conflict),
+            tuple(value for row in group for value in row),
+        )
+
+
+def _values_sql(
+    conn: sa.Connection, table: str, columns: Sequence[str], count: int, on_conflict: str
+) -> str:
+    """``INSERT INTO table (columns) VALUES (...), ... [on_conflict]`` of ``count`` rows."""
+    head = insert_sql(conn, table, columns).split(" VALUES ", 1)[0]
+    row = f"({placeholders(conn, len(columns))})"
+    tail = f" {on_conflict}" if on_conflict else ""
+    return f"{head} VALUES {', '.join([row] * count)}{tail}"

@@ -322,8 +322,8 @@ def _create(
     if not lines:
         return []
     for columns, rows in _homogeneous(lines, lambda ln: _row(integration_id, ln, targets, stamp)):
-        sql = bulk.insert_sql(conn, "users", [*columns, "created_at"])
-        bulk.execute_many(conn, sql, [(*row.values(), stamp) for _line, row in rows])
+        values = [(*row.values(), stamp) for _line, row in rows]
+        bulk.insert_rows(conn, "users", [*columns, "created_at"], values)
     mis_ids = [line["mis_id"] for line in lines]
     sql = bulk.driver_sql(conn, _NEW_IDS) + bulk.placeholders(conn, len(mis_ids)) + ")"
     ids: dict[str, int] = dict(conn.exec_driver_sql(sql, (integration_id, *mis_ids)).all())

@@ -348,15 +348,14 @@ class Planner:
         )
 
     def _write(self, conn: sa.Connection, lines: Iterable[dict[str, Any]]) -> None:
-        sql = bulk.insert_sql(conn, "run_log", _LINE_COLUMNS)
         batch: list[tuple[Any, ...]] = []
         for line in lines:
             batch.append((line["run_id"], line["mis_id"], line["user_id"], line["action"],
                           line["outcome"], bulk.json_text(line["detail"])))  # _LINE_COLUMNS
             if len(batch) >= CHUNK:
-                bulk.execute_many(conn, sql, batch)
+                bulk.insert_rows(conn, "run_log", _LINE_COLUMNS, batch)
                 batch = []
-        bulk.execute_many(conn, sql, batch)
+        bulk.insert_rows(conn, "run_log", _LINE_COLUMNS, batch)
 
 
 def _carried_keys(row: Mapping[str, Any]) -> dict[str, str | None] | None:

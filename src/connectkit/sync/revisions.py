@@ -32,7 +32,7 @@ _MARKED = "SELECT r.mis_id FROM review_marks AS r WHERE r.integration_id = :inte
 def mark(conn: sa.Connection, integration_id: int, mis_ids: Iterable[str]) -> None:
     """Mark these records of the integration as changed by review since its last plan."""
     rows = [(integration_id, mis_id) for mis_id in dict.fromkeys(mis_ids)]
-    bulk.execute_many(conn, bulk.insert_sql(conn, "review_marks", _COLUMNS, _ON_CONFLICT), rows)
+    bulk.insert_rows(conn, "review_marks", _COLUMNS, rows, _ON_CONFLICT)
 
 
 def marked(conn: sa.Connection, integration_id: int) -> set[str]:

@@ -189,9 +189,7 @@ class Stager:
         rows moved to this run."""
         _note_seen(conn, self.run_id, page.seen)
         _keep(conn, self.run_id, self.integration_id, page.kept)
-        if page.rows:
-            sql = bulk.insert_sql(conn, "staged_records", _COLUMNS, _ON_CONFLICT)
-            bulk.execute_many(conn, sql, page.rows)
+        bulk.insert_rows(conn, "staged_records", _COLUMNS, page.rows, _ON_CONFLICT)
 
     def _split(
         self, mapped: Sequence[Mapped], linked: Mapping[str, _Link], overridden: set[str]
@@ -494,9 +492,8 @@ _KEEP = "UPDATE staged_records SET run_id = {p}"
 def _note_seen(conn: sa.Connection, run_id: int, seen: Sequence[Seen]) -> None:
     """Record unchanged records as seen by this run (the plan drops stale staged rows of
     them: the record is back to what its user holds, so it belongs in no list)."""
-    if seen:
-        sql = bulk.insert_sql(conn, "seen_unchanged", _SEEN_COLUMNS, _SEEN_CONFLICT)
-        bulk.execute_many(conn, sql, [(run_id, mis_id, uid) for mis_id, uid in seen])
+    rows = [(run_id, mis_id, uid) for mis_id, uid in seen]
+    bulk.insert_rows(conn, "seen_unchanged", _SEEN_COLUMNS, rows, _SEEN_CONFLICT)
 
 
 _SEEN_COLUMNS = ("run_id", "mis_id", "user_id")
