@@ -54,14 +54,19 @@ def _formatted(template: str, mark: str) -> str:
 
 
 def insert_sql(
-    conn: sa.Connection, table: str, columns: Sequence[str], on_conflict: str = ""
+    conn: sa.Connection,
+    table: str,
+    columns: Sequence[str],
+    on_conflict: str = "",
+    rows: int = 1,
 ) -> str:
-    """``INSERT INTO table (columns) VALUES (...) [on_conflict]`` for this driver."""
+    """``INSERT INTO table (columns) VALUES (...)[, (...) ...] [on_conflict]`` for this
+    driver, with placeholders for ``rows`` rows."""
     names = ", ".join(f'"{c}"' for c in columns)
-    values = placeholders(conn, len(columns))
+    values = ", ".join([f"({placeholders(conn, len(columns))})"] * rows)
     tail = f" {on_conflict}" if on_conflict else ""
     # identifiers are this package's constants; every value is a bound parameter
-    return f'INSERT INTO "{table}" ({names}) VALUES ({values}){tail}'  # noqa: S608
+    return f'INSERT INTO "{table}" ({names}) VALUES {values}{tail}'  # noqa: S608
 
 
 def update_sql(conn: sa.Connection, table: str, columns: Sequence[str], key: str) -> str:
@@ -109,16 +114,6 @@ def insert_rows(
     for start in range(0, len(rows), size):
         group = rows[start : start + size]
         conn.exec_driver_sql(
-            _values_sql(conn, table, columns, len(group), on_conflict),
+            insert_sql(conn, table, columns, on_conflict, rows=len(group)),
             tuple(value for row in group for value in row),
         )
-
-
-def _values_sql(
-    conn: sa.Connection, table: str, columns: Sequence[str], count: int, on_conflict: str
-) -> str:
-    """``INSERT INTO table (columns) VALUES (...), ... [on_conflict]`` of ``count`` rows."""
-    head = insert_sql(conn, table, columns).split(" VALUES ", 1)[0]
-    row = f"({placeholders(conn, len(columns))})"
-    tail = f" {on_conflict}" if on_conflict else ""
-    return f"{head} VALUES {', '.join([row] * count)}{tail}"
