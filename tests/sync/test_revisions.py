@@ -4,6 +4,7 @@ the lines a full plan writes, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,10 +25,7 @@ def _marked(world: World) -> set[str]:
 def _plan(world: World, run_id: int, *, revise: bool) -> tuple[list[Any], dict[str, int]]:
     """Plan the first sync ``run_id`` again; its lines (comparable) and their counts."""
     lines = _replan(world, run_id, set_based=True, full=True, revise=revise)
-    counts: dict[str, int] = {}
-    for line in lines:
-        counts[line[2]] = counts.get(line[2], 0) + 1
-    return lines, counts
+    return lines, dict(Counter(action for _mis_id, _user, action, _detail in lines))
 
 
 def _create_line_ids(world: World, run_id: int) -> dict[str, int]:
